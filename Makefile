@@ -1,0 +1,42 @@
+# The course's two commands:  make lab  (set up, open JupyterLab)  and  make test  (set up, run every test).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test unit notebooks benchmark learner-copies clean
+
+# Create .venv and install course_lib (editable) with everything the notebooks and tests need.
+# uv is used when it installs (about 20 s); otherwise plain pip (slower, same result).
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	@if $(BIN)/python -m pip install --quiet uv; then \
+		$(BIN)/uv pip install --python $(BIN)/python -e '.[lab,test]'; \
+	else \
+		$(BIN)/python -m pip install -e '.[lab,test]'; \
+	fi
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+# Unit tests and every notebook (nbval), two workers, one notebook per worker at a time.
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests notebooks
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 tests
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+# Learner copies: every solution block replaced by a stub that raises NotImplementedError.
+learner-copies: $(STAMP)
+	$(BIN)/python -m course_lib.exercises blank notebooks learner
+
+clean:
+	rm -rf $(VENV) learner .pytest_cache

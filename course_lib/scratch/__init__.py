@@ -1,0 +1,20 @@
+"""From-scratch neural networks in NumPy, named and shaped like ``torch.nn`` (no torch import).
+
+    from course_lib import scratch
+    scratch.manual_seed(0)
+    model = scratch.Sequential(scratch.Linear(784, 100), scratch.ReLU(), scratch.Linear(100, 10))
+    loss = scratch.CrossEntropyLoss()(model(x), y)
+"""
+from . import functional, optim
+from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
+from .gradcheck import GradcheckError, gradcheck, numerical_gradient, relative_error
+from .linear import Flatten, Linear
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .module import Module, Parameter, Sequential
+from .random import manual_seed
+
+__all__ = [
+    "functional", "optim", "Module", "Parameter", "Sequential", "Linear", "Flatten",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
+    "gradcheck", "numerical_gradient", "relative_error", "GradcheckError", "manual_seed",
+]

@@ -1,0 +1,65 @@
+"""Input checks shared by the scratch layers: errors that teach, not broadcasting tracebacks."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def as_float_array(x, name: str) -> np.ndarray:
+    """Return ``x`` as a floating-point array, refusing integer or object input with a hint."""
+    arr = np.asarray(x)
+    if arr.dtype.kind in "iub":
+        return arr.astype(np.float64)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}.")
+    return arr
+
+
+def check_ndim(x: np.ndarray, allowed: tuple[int, ...], layer: str, meaning: str) -> None:
+    """Raise if ``x.ndim`` is not one of ``allowed``; ``meaning`` describes the expected layout."""
+    if x.ndim not in allowed:
+        raise ValueError(
+            f"{layer} expected input of rank {' or '.join(map(str, allowed))} ({meaning}), "
+            f"got shape {tuple(x.shape)} (rank {x.ndim})."
+        )
+
+
+def check_last_dim(x: np.ndarray, expected: int, layer: str) -> None:
+    """Raise if the feature (last) dimension of ``x`` is not ``expected``."""
+    if x.shape[-1] != expected:
+        raise ValueError(
+            f"{layer} expects {expected} input features (last dimension), got shape {tuple(x.shape)} "
+            f"with {x.shape[-1]} features. Did you forget to flatten the images, or is in_features wrong?"
+        )
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, what_a: str, what_b: str, where: str) -> None:
+    """Raise if two arrays that must match element for element have different shapes."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{where}: {what_a} has shape {tuple(a.shape)} but {what_b} has shape {tuple(b.shape)}; "
+            f"they must be equal (no broadcasting here)."
+        )
+
+
+def check_class_targets(logits: np.ndarray, target, where: str) -> np.ndarray:
+    """Validate integer class labels for ``(N, C)`` scores; return them as an int64 array of shape ``(N,)``."""
+    check_ndim(logits, (2,), where, "(N, C): one row of class scores per example")
+    target = np.asarray(target)
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"{where}: target must hold integer class indices 0..C-1, got dtype {target.dtype}. "
+            f"(One-hot targets? Use target.argmax(axis=1).)"
+        )
+    n, c = logits.shape
+    if target.shape != (n,):
+        raise ValueError(
+            f"{where}: scores have shape {(n, c)}, so target must have shape ({n},), got {tuple(target.shape)}."
+        )
+    bad = (target < 0) | (target >= c)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{where}: labels must be in 0..{c - 1} for {c} classes, but target[{i}] = {int(target[i])} "
+            f"({int(bad.sum())} label(s) out of range)."
+        )
+    return target.astype(np.int64)

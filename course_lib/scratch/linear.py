@@ -1,0 +1,67 @@
+"""``Linear`` and ``Flatten``: the fully connected layer and the reshape that feeds it."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from ._checks import as_float_array, check_last_dim
+from .module import Module, Parameter
+from .random import generator
+
+
+class Linear(Module):
+    """y = x W^T + b.   x: (N, in_features) -> y: (N, out_features).
+
+    weight: (out_features, in_features), bias: (out_features,), both drawn from
+    U(-1/sqrt(in_features), 1/sqrt(in_features)) like torch's default initialisation.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, out_features={out_features}.")
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1.0 / np.sqrt(in_features)
+        self.weight = Parameter(generator().uniform(-bound, bound, (out_features, in_features)))
+        self.bias = Parameter(generator().uniform(-bound, bound, out_features)) if bias else None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_float_array(x, "Linear input")
+        if x.ndim == 0:
+            raise ValueError(f"{self!r} expected input of shape (N, {self.in_features}), got a scalar.")
+        check_last_dim(x, self.in_features, repr(self))
+        self._x = x
+        return F.linear(x, self.weight.data, None if self.bias is None else self.bias.data)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        grad_x, grad_w, grad_b = F.linear_backward(grad_output, self._saved("_x"), self.weight.data)
+        self.weight.grad += grad_w
+        if self.bias is not None:
+            self.bias.grad += grad_b
+        return grad_x
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Flatten(Module):
+    """Flatten dims start_dim..end_dim into one: (N, 1, 28, 28) -> (N, 784) with the defaults."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        start = self.start_dim % x.ndim if x.ndim else 0
+        end = self.end_dim % x.ndim if x.ndim else 0
+        if start > end:
+            raise ValueError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) on shape {x.shape}: start is after end.")
+        self._shape = x.shape
+        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        return grad_output.reshape(self._saved("_shape"))
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

