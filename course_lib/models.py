@@ -14,8 +14,6 @@ ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
 
 def _activation(name: str, nn):
     layers = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
-    if name not in layers:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}.")
     return layers[name]()
 
 
@@ -26,6 +24,8 @@ def mlp(sizes: Sequence[int], activation: str = "relu", backend: str = "scratch"
     backend: "scratch" (course_lib.scratch, NumPy float64) or "torch" (torch.nn, float32).
     Parameter names: "1.weight", "1.bias", "3.weight", ... in both backends.
     """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
     if len(sizes) < 2:
         raise ValueError(f"mlp needs at least an input and an output size, got sizes={list(sizes)}.")
     if backend == "scratch":

@@ -131,7 +131,7 @@ def _torch_functions(model, device):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        return float(loss), int((scores.argmax(dim=1) == yt).sum())
+        return loss.item(), int((scores.argmax(dim=1) == yt).sum())
 
     @torch.no_grad()
     def evaluate_torch(model, loss_fn, x, y, batch_size: int = 1000):

@@ -1,0 +1,91 @@
+"""The exercise machinery: checkers explain what is off; learner copies run and say 'not attempted yet'."""
+import json
+
+import numpy as np
+import pytest
+
+from course_lib import exercises
+from course_lib.exercises.checking import Exercise, ExerciseFailed, run_check
+from course_lib.exercises.notebook_tools import blank_notebook, blank_source
+
+RELU = Exercise(key="t.relu", task="Write relu.", hint="np.maximum", reference=lambda x: np.maximum(x, 0),
+                make_inputs=lambda rng: (rng.standard_normal((3, 4)),))
+
+
+def test_correct_answer_passes():
+    assert "correct" in run_check(RELU, lambda x: x * (x > 0))
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda x: -np.maximum(x, 0), "opposite sign"),
+    (lambda x: 2 * np.maximum(x, 0), "all 2 times the expected"),
+    (lambda x: np.maximum(x, 0)[:, :2], r"shape \(3, 2\), expected \(3, 4\)"),
+    (lambda x: np.abs(x), r"value\(s\) differ; at index"),
+    (lambda x: np.full(x.shape, np.nan), "nan or inf"),
+])
+def test_wrong_answers_get_specific_feedback(answer, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        run_check(RELU, answer)
+
+
+def test_transposed_answer_is_named():
+    ex = Exercise(key="t.sq", task="", hint="", reference=lambda a: a @ a,
+                  make_inputs=lambda rng: (rng.standard_normal((3, 3)),))
+    with pytest.raises(ExerciseFailed, match="transpose"):
+        run_check(ex, lambda a: (a @ a).T)
+
+
+def test_stub_is_reported_as_not_attempted():
+    def stub(x):
+        raise NotImplementedError
+    with pytest.raises(ExerciseFailed, match="not attempted yet — Write relu.\nHint: np.maximum"):
+        run_check(RELU, stub)
+
+
+def test_value_exercise():
+    ex = Exercise(key="t.v", task="", hint="sum them", expected=1.58, rtol=1e-3)
+    assert "correct" in run_check(ex, 1.5801)
+    with pytest.raises(ExerciseFailed, match="yours 1.6, expected 1.58"):
+        run_check(ex, 1.6)
+
+
+def test_every_registered_reference_passes_its_own_check():
+    assert exercises.EXERCISES, "no exercises registered"
+    for key, ex in exercises.EXERCISES.items():
+        answer = ex.expected if ex.reference is None else ex.reference
+        assert "correct" in run_check(ex, answer), key
+
+
+def test_check_unknown_key_lists_known_ones():
+    with pytest.raises(KeyError, match="Known exercises"):
+        exercises.check("99.nothing", None)
+
+
+SOLVED = '''def my_relu(x):
+    ### BEGIN SOLUTION
+    y = np.maximum(x, 0)
+    return y
+    ### END SOLUTION
+check("t.relu", my_relu)'''
+
+
+def test_blank_source_replaces_solution_with_indented_stub():
+    blank = blank_source(SOLVED)
+    assert "np.maximum" not in blank
+    assert '    raise NotImplementedError("Exercise' in blank
+    assert blank.endswith('check("t.relu", my_relu)')
+
+
+def test_blank_notebook_writes_a_runnable_learner_copy(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "source": SOLVED, "outputs": [1], "execution_count": 3, "metadata": {}},
+                    {"cell_type": "markdown", "source": "### BEGIN SOLUTION stays in prose", "metadata": {}}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    src, out = tmp_path / "a.ipynb", tmp_path / "learner" / "a.ipynb"
+    src.write_text(json.dumps(nb))
+    assert blank_notebook(src, out) == 1
+    cells = json.loads(out.read_text())["cells"]
+    assert cells[0]["outputs"] == [] and cells[0]["execution_count"] is None
+    assert cells[1]["source"] == "### BEGIN SOLUTION stays in prose"
+    namespace = {"np": np, "check": lambda key, f: run_check(RELU, f)}
+    with pytest.raises(ExerciseFailed, match="not attempted yet"):
+        exec(cells[0]["source"], namespace)

@@ -1,0 +1,121 @@
+"""Module mechanics: registration, state_dict round trips with torch, train/eval, zero_grad, gradcheck."""
+import numpy as np
+import pytest
+import torch
+
+from course_lib import scratch
+from course_lib.models import mlp
+from course_lib.parity import copy_scratch_to_torch, copy_torch_to_scratch
+
+
+def test_state_dict_keys_and_shapes_match_torch():
+    ours, theirs = mlp([784, 32, 10]), mlp([784, 32, 10], backend="torch")
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["1.weight", "1.bias", "3.weight", "3.bias"]
+    for (k, a), (_, b) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        assert a.shape == tuple(b.shape), k
+
+
+def test_state_dict_round_trip_through_torch(rng):
+    torch.manual_seed(3)
+    theirs = mlp([6, 5, 2], backend="torch")
+    ours = mlp([6, 5, 2])
+    copy_torch_to_scratch(theirs, ours)
+    for k, v in theirs.state_dict().items():
+        assert np.array_equal(ours.state_dict()[k], v.numpy().astype(np.float64))
+    for p in ours.parameters():
+        p.data += 1.0
+    copy_scratch_to_torch(ours, theirs)
+    back = mlp([6, 5, 2])
+    copy_torch_to_scratch(theirs, back)
+    for k, v in ours.state_dict().items():
+        assert np.allclose(back.state_dict()[k], v, atol=1e-6)  # float32 on the torch side
+
+
+def test_state_dict_returns_copies():
+    m = scratch.Linear(2, 2)
+    sd = m.state_dict()
+    sd["weight"][:] = 99.0
+    assert not np.any(m.weight.data == 99.0)
+
+
+def test_load_state_dict_names_missing_unexpected_and_mismatched_keys():
+    m = scratch.Linear(3, 2)
+    with pytest.raises(KeyError, match=r"missing keys \['bias'\]"):
+        m.load_state_dict({"weight": np.zeros((2, 3))})
+    with pytest.raises(KeyError, match=r"unexpected keys \['extra'\]"):
+        m.load_state_dict({"weight": np.zeros((2, 3)), "bias": np.zeros(2), "extra": np.zeros(1)})
+    with pytest.raises(ValueError, match=r"'weight' has shape \(2, 3\) in this model but \(3, 2\)"):
+        m.load_state_dict({"weight": np.zeros((3, 2)), "bias": np.zeros(2)})
+    m.load_state_dict({"weight": np.ones((2, 3))}, strict=False)
+    assert np.all(m.weight.data == 1.0)
+
+
+def test_manual_seed_makes_initialisation_repeatable():
+    scratch.manual_seed(5)
+    a = scratch.Linear(4, 3).weight.data
+    scratch.manual_seed(5)
+    b = scratch.Linear(4, 3).weight.data
+    assert np.array_equal(a, b)
+    bound = 1 / np.sqrt(4)
+    assert np.all(np.abs(a) <= bound)
+
+
+def test_train_eval_propagate_to_children():
+    m = mlp([4, 3, 2])
+    m.eval()
+    assert not any(layer.training for layer in m)
+    m.train()
+    assert all(layer.training for layer in m)
+
+
+def test_backward_accumulates_and_zero_grad_resets(rng):
+    m = scratch.Linear(3, 2)
+    x, g = rng.standard_normal((4, 3)), rng.standard_normal((4, 2))
+    m(x)
+    m.backward(g)
+    first = m.weight.grad.copy()
+    m.backward(g)
+    assert np.allclose(m.weight.grad, 2 * first)
+    m.zero_grad()
+    assert not m.weight.grad.any()
+
+
+def test_sequential_indexing_len_and_repr():
+    m = scratch.Sequential(scratch.Linear(2, 3), scratch.ReLU(), scratch.Linear(3, 1))
+    assert len(m) == 3 and isinstance(m[1], scratch.ReLU) and isinstance(m[-1], scratch.Linear)
+    assert len(m[:2]) == 2
+    assert "(0): Linear(in_features=2, out_features=3, bias=True)" in repr(m)
+
+
+@pytest.mark.parametrize("module", [
+    scratch.Linear(4, 3), scratch.Tanh(), scratch.Sigmoid(), scratch.LeakyReLU(0.1),
+    mlp([4, 5, 3], "tanh"), scratch.Flatten(),
+])
+def test_gradcheck_passes_for_layers(module, rng):
+    x = rng.standard_normal((3, 4)) + 0.05  # keep ReLU kinks away from 0
+    errors = scratch.gradcheck(module, x)
+    assert max(errors.values()) < 1e-6
+
+
+@pytest.mark.parametrize("criterion, target", [
+    (scratch.CrossEntropyLoss(), np.array([0, 2, 1])),
+    (scratch.MSELoss(), np.arange(9.0).reshape(3, 3) / 9),
+    (scratch.BCEWithLogitsLoss(), np.eye(3)),
+])
+def test_gradcheck_passes_for_losses(criterion, target, rng):
+    assert scratch.gradcheck(criterion, rng.standard_normal((3, 3)), target)["input"] < 1e-6
+
+
+def test_gradcheck_catches_a_wrong_backward(rng):
+    class BrokenSigmoid(scratch.Sigmoid):
+        def backward(self, grad_output):
+            return grad_output * self._out  # forgot the (1 - sigma) factor
+
+    with pytest.raises(scratch.GradcheckError, match="input"):
+        scratch.gradcheck(BrokenSigmoid(), rng.standard_normal((2, 3)))
+
+
+def test_numerical_gradient_of_a_quadratic():
+    x = np.array([1.0, -2.0, 3.0])
+    assert np.allclose(scratch.numerical_gradient(lambda: float((x ** 2).sum()), x), 2 * x)
+    assert np.array_equal(x, [1.0, -2.0, 3.0])  # restored after perturbing
