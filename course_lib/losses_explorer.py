@@ -153,7 +153,9 @@ def plot_loss_report(scores: Sequence[float] = LECTURE_SCORES, target: int = LEC
         if r["hinge_terms"][j] > 0:
             ax_s.annotate(f"+{r['hinge_terms'][j]:.2f}", (j, r["scores"][j]), ha="center",
                           va="bottom", color="tab:red", fontsize=9)
-    ax_s.set(title="scores s (green: correct class)", xticks=x, xticklabels=names)
+    low, high = min(r["scores"].min(), threshold, 0.0), max(r["scores"].max(), threshold, 0.0)
+    pad = 0.15 * (high - low) + 0.1   # room for the "+1.58" labels above the bars
+    ax_s.set(title="scores s (green: correct class)", xticks=x, xticklabels=names, ylim=(low - pad, high + pad))
     ax_s.legend(fontsize=8, loc="lower right")
 
     ax_p.bar(x, r["probabilities"], color=colours)

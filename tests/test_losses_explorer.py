@@ -1,0 +1,179 @@
+"""Notebook 02's helpers: the loss explorer's numbers and pictures, and the exercises' checkers."""
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from course_lib import losses_explorer as lx  # noqa: E402
+from course_lib.exercises import EXERCISES  # noqa: E402
+from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
+from course_lib.exercises.nb02 import EXERCISES as NB02  # noqa: E402
+from course_lib.scratch import numerical_gradient  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+# ---------------------------------------------------------------- loss_report
+
+
+def test_lecture_example_numbers():
+    r = lx.loss_report(lx.LECTURE_SCORES, lx.LECTURE_TARGET)
+    assert r["hinge"] == pytest.approx(1.58, abs=1e-12)
+    assert np.allclose(r["hinge_terms"], [0.0, 1.58, 0.0])
+    assert np.array_equal(r["hinge_grad"], [0.0, 1.0, -1.0])
+    assert np.allclose(r["probabilities"], [0.01545, 0.63116, 0.35339], atol=1e-5)
+    assert r["cross_entropy"] == pytest.approx(1.0402, abs=1e-4)
+    assert np.allclose(r["cross_entropy_grad"], r["probabilities"] - np.eye(3)[2])
+    assert np.exp(r["scores"]).sum() == pytest.approx(3.7441, abs=1e-4)
+
+
+def test_loss_report_matches_torch():
+    scores = torch.tensor([[0.3, -1.2, 2.0, 0.5]], dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([3])
+    r = lx.loss_report(scores[0].tolist(), 3, margin=0.7)
+    ce = F.cross_entropy(scores, target)
+    ce_grad, = torch.autograd.grad(ce, scores)
+    hinge = 4 * F.multi_margin_loss(scores, target, margin=0.7)      # torch divides by C = 4
+    hinge_grad, = torch.autograd.grad(hinge, scores)
+    assert r["cross_entropy"] == pytest.approx(ce.item(), rel=1e-12)
+    assert np.allclose(r["cross_entropy_grad"], ce_grad[0].numpy(), atol=1e-12)
+    assert r["hinge"] == pytest.approx(hinge.item(), rel=1e-12)
+    assert np.allclose(r["hinge_grad"], hinge_grad[0].numpy())
+
+
+def test_loss_report_gradients_match_finite_differences():
+    scores = np.array([0.4, -0.3, 1.1, 0.9])
+    r = lx.loss_report(scores, 1)
+    numeric = numerical_gradient(lambda: lx.loss_report(scores, 1)["cross_entropy"], scores)
+    assert np.allclose(r["cross_entropy_grad"], numeric, atol=1e-7)
+    numeric = numerical_gradient(lambda: lx.loss_report(scores, 1)["hinge"], scores)   # no kink at these scores
+    assert np.allclose(r["hinge_grad"], numeric, atol=1e-7)
+
+
+def test_confident_correct_class_zeroes_the_hinge_but_not_cross_entropy():
+    r = lx.loss_report([-2.85, 0.86, 1.9], 2)
+    assert r["hinge"] == 0.0 and not r["hinge_grad"].any()
+    assert r["cross_entropy"] > 0 and np.abs(r["cross_entropy_grad"]).sum() > 0
+
+
+def test_loss_report_refuses_a_bad_target():
+    with pytest.raises(ValueError, match="class index 0..2"):
+        lx.loss_report([1.0, 2.0, 3.0], 3)
+
+
+# ---------------------------------------------------------------- other numbers
+
+
+def test_sigmoid_output_gradients():
+    z = np.linspace(-8, 8, 33)
+    g = lx.sigmoid_output_gradients(z, t=1.0)
+    assert g["ce_grad"].shape == z.shape
+    assert np.all(np.abs(g["ce_grad"]) >= 4 * np.abs(g["mse_grad"]) - 1e-15)   # sigma' <= 1/4
+    one = lx.sigmoid_output_gradients(-5.0)
+    assert abs(one["ce_grad"]) > 100 * abs(one["mse_grad"])
+    # against autograd, for both losses
+    zt = torch.tensor(z, requires_grad=True)
+    mse = 0.5 * ((torch.sigmoid(zt) - 1.0) ** 2).sum()
+    assert np.allclose(torch.autograd.grad(mse, zt)[0].numpy(), g["mse_grad"])
+    bce = F.binary_cross_entropy_with_logits(zt, torch.ones_like(zt), reduction="sum")
+    assert np.allclose(torch.autograd.grad(bce, zt)[0].numpy(), g["ce_grad"])
+
+
+def test_weight_roughness_prefers_smooth_images():
+    smooth = np.tile(np.linspace(0, 1, 28), (2, 28))       # (2, 784): gentle ramps
+    noisy = np.random.default_rng(0).normal(size=(2, 784))
+    assert lx.weight_roughness(smooth) < 0.05 < lx.weight_roughness(noisy)
+
+
+# ---------------------------------------------------------------- pictures
+
+
+@pytest.mark.parametrize("draw", [lx.plot_loss_shapes, lx.plot_penalties, lx.plot_sigmoid_gradients,
+                                  lx.plot_loss_report])
+def test_plots_return_figures(draw):
+    fig = draw()
+    assert isinstance(fig, matplotlib.figure.Figure) and fig.axes
+
+
+def test_loss_report_figure_states_both_losses():
+    fig = lx.plot_loss_report(lx.LECTURE_SCORES, lx.LECTURE_TARGET)
+    assert "1.5800" in fig._suptitle.get_text() and "1.0402" in fig._suptitle.get_text()
+    assert len(fig.axes) == 3
+
+
+def test_weight_images_one_row_per_run():
+    w = np.random.default_rng(0).normal(size=(10, 784))
+    fig = lx.plot_weight_images({"a": w, "b": 0.5 * w})
+    assert len(fig.axes) == 20
+
+
+def test_widget_callback_draws_quickly():
+    before = len(plt.get_fignums())
+    start = time.perf_counter()
+    assert lx.explore_losses(1.0, -0.5, 2.0, true_class=0, margin=0.5) is None
+    assert time.perf_counter() - start < 1.0          # the notebook's budget is 0.3 s; leave CI some slack
+    assert len(plt.get_fignums()) == before + 1       # Agg: plt.show() leaves the figure open
+
+
+# ---------------------------------------------------------------- exercises
+
+
+def test_notebook_02_exercises_are_registered():
+    keys = [ex.key for ex in NB02]
+    assert 3 <= len(keys) <= 5
+    assert all(k.startswith("02.") and k in EXERCISES for k in keys)
+
+
+@pytest.mark.parametrize("ex", NB02, ids=lambda ex: ex.key)
+def test_reference_passes_its_own_check(ex):
+    assert "correct" in run_check(ex, ex.reference)
+
+
+def naive_softmax(scores):
+    e = np.exp(scores)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def hinge_including_correct_class(scores, target):
+    return np.maximum(0, scores - scores[np.arange(len(target)), target][:, None] + 1).sum(axis=1).mean()
+
+
+WRONG = [
+    ("02.softmax", naive_softmax, "nan or inf"),
+    ("02.softmax", lambda s: np.exp(s - s.max(axis=1, keepdims=True)), "differ"),        # forgot to normalise
+    ("02.cross_entropy", lambda s, t: -np.log(naive_softmax(s)[np.arange(len(t)), t]).mean(), "nan or inf"),
+    ("02.cross_entropy", lambda s, t: EXERCISES["02.cross_entropy"].reference(s, t) * len(t), "times the expected"),
+    ("02.hinge", lambda s, t: EXERCISES["02.hinge"].reference(s, t) / s.shape[1], "times the expected"),
+    ("02.hinge", hinge_including_correct_class, "differ"),
+    ("02.cross_entropy_grad", lambda s, t: EXERCISES["02.cross_entropy_grad"].reference(s, t) * len(t),
+     "times the expected"),
+    ("02.cross_entropy_grad", lambda s, t: -EXERCISES["02.cross_entropy_grad"].reference(s, t), "opposite sign"),
+    ("02.l2_update", lambda w, g, lr, lam, n: (1 + lr * lam / n) * w - lr * g, "differ"),
+    ("02.l2_update", lambda w, g, lr, lam, n: (1 - lr * lam) * w - lr * g, "differ"),
+]
+
+
+@pytest.mark.parametrize("key, answer, message", WRONG, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(WRONG)])
+def test_plausible_wrong_answers_fail_with_a_useful_message(key, answer, message):
+    with np.errstate(all="ignore"), pytest.raises(ExerciseFailed, match=message) as info:
+        run_check(EXERCISES[key], answer)
+    assert "Hint:" in str(info.value)
+
+
+@pytest.mark.parametrize("ex", NB02, ids=lambda ex: ex.key)
+def test_stub_says_not_attempted(ex):
+    def stub(*args):
+        raise NotImplementedError("Exercise: replace this line with your answer")
+    with pytest.raises(ExerciseFailed, match="not attempted yet"):
+        run_check(ex, stub)
