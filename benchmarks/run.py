@@ -3,8 +3,8 @@
     python benchmarks/run.py               # ops and MLP training steps
     python benchmarks/run.py --notebooks   # also the execution time of every notebook
 
-ratio = scratch time / torch time (the median of several repeats); both sides use float64, 2 threads,
-the same inputs and the same weights.
+ratio = scratch time / torch time (the median of several repeats), 2 threads, the same inputs and the
+same weights on both sides: float64 for the MLP, float32 for convolution and pooling.
 """
 from __future__ import annotations
 
@@ -115,6 +115,59 @@ def op_cases(batch: int = 256):
     ]
 
 
+def conv_cases():
+    """Convolution and max pooling layers, float32, forward+backward, the same inputs on both sides."""
+    F = scratch.functional
+    cases = []
+    shapes = [  # name, batch, in, out, kernel, stride, padding, H
+        ("LeNet conv1 1->6 5x5 p2 @28", 64, 1, 6, 5, 1, 2, 28),
+        ("LeNet conv2 6->16 5x5 @14", 64, 6, 16, 5, 1, 0, 14),
+        ("conv 64->64 3x3 p1 @32", 16, 64, 64, 3, 1, 1, 32),
+        ("AlexNet conv1 3->96 11x11 s4 p2 @224", 4, 3, 96, 11, 4, 2, 224),
+    ]
+    rng = np.random.default_rng(2)
+    for name, n, c_in, c_out, k, s, p, h in shapes:
+        x = rng.standard_normal((n, c_in, h, h), dtype=np.float32)
+        w = rng.standard_normal((c_out, c_in, k, k), dtype=np.float32)
+        b = rng.standard_normal(c_out, dtype=np.float32)
+        g = np.ones_like(F.conv2d(x, w, b, s, p))
+        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        gt = torch.from_numpy(g)
+
+        def ours(x=x, w=w, b=b, g=g, s=s, p=p):
+            F.conv2d(x, w, b, s, p)
+            F.conv2d_backward(g, x, w, s, p)
+
+        def theirs(xt=xt, wt=wt, bt=bt, gt=gt, s=s, p=p):
+            xt.grad = wt.grad = bt.grad = None
+            TF.conv2d(xt, wt, bt, s, p).backward(gt)
+
+        cases.append((f"{name}, batch {n}, fwd+bwd", ours, theirs))
+    x = rng.standard_normal((64, 16, 28, 28), dtype=np.float32)
+    xt = torch.tensor(x, requires_grad=True)
+    g = np.ones((64, 16, 14, 14), dtype=np.float32)
+
+    def pool_ours():
+        F.max_pool2d(x, 2)
+        F.max_pool2d_backward(g, x, 2)
+
+    def pool_theirs():
+        xt.grad = None
+        TF.max_pool2d(xt, 2).backward(torch.from_numpy(g))
+
+    cases.append(("max pool 2x2 (64, 16, 28, 28), fwd+bwd", pool_ours, pool_theirs))
+    return cases
+
+
+def loop_case():
+    """The plain-loops convolution next to the vectorised one, on a small input (loops are slow)."""
+    F = scratch.functional
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 3, 12, 12)), rng.standard_normal((4, 3, 3, 3))
+    return [("conv 3->4 3x3 @12 batch 2 forward: loops vs im2col",
+             lambda: F.conv2d_loops(x, w), lambda: F.conv2d(x, w))]
+
+
 def notebook_times() -> list[tuple[str, float]]:
     """Seconds to execute each notebook top to bottom in a fresh kernel (needs nbclient)."""
     import nbformat
@@ -142,7 +195,17 @@ def main(argv: list[str]) -> int:
         t_ours, t_theirs = median_time(ours), median_time(theirs)
         ratios.append(t_ours / t_theirs)
         print(f"{name:<52} {1e3 * t_ours:>10.3f} {1e3 * t_theirs:>9.3f} {ratios[-1]:>7.2f}")
-    print(f"\nmedian ratio scratch/torch: {statistics.median(ratios):.2f}")
+    print(f"\nmedian ratio scratch/torch (MLP, float64): {statistics.median(ratios):.2f}\n")
+    print(f"{'case (float32)':<52} {'scratch ms':>10} {'torch ms':>9} {'ratio':>7}")
+    conv_ratios = []
+    for name, ours, theirs in conv_cases():
+        t_ours, t_theirs = median_time(ours, repeats=7, warmup=2), median_time(theirs, repeats=7, warmup=2)
+        conv_ratios.append(t_ours / t_theirs)
+        print(f"{name:<52} {1e3 * t_ours:>10.3f} {1e3 * t_theirs:>9.3f} {conv_ratios[-1]:>7.2f}")
+    print(f"\nmedian ratio scratch/torch (conv and pool, float32): {statistics.median(conv_ratios):.2f}\n")
+    for name, loops, fast in loop_case():
+        t_loops, t_fast = median_time(loops, repeats=3, warmup=1), median_time(fast)
+        print(f"{name}: {1e3 * t_loops:.1f} ms vs {1e3 * t_fast:.3f} ms, loops are {t_loops / t_fast:,.0f}x slower")
     if args.notebooks:
         print(f"\n{'notebook':<40} {'seconds':>8}")
         for name, seconds in notebook_times():

@@ -63,3 +63,14 @@ def check_class_targets(logits: np.ndarray, target, where: str) -> np.ndarray:
             f"({int(bad.sum())} label(s) out of range)."
         )
     return target.astype(np.int64)
+
+
+def pair(value, name: str, minimum: int = 1) -> tuple[int, int]:
+    """An int or an (h, w) pair of ints, as torch accepts for kernel_size/stride/padding/dilation."""
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(values) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}.")
+    if min(values) < minimum:
+        kind = "positive" if minimum == 1 else f">= {minimum}"
+        raise ValueError(f"{name} must be {kind}, got {value!r}.")
+    return int(values[0]), int(values[1])

@@ -187,3 +187,15 @@ def binary_cross_entropy_with_logits(input: np.ndarray, target: np.ndarray, redu
 def binary_cross_entropy_with_logits_backward(input, target, grad_output: float = 1.0, reduction: str = "mean"):
     """dL/dx = (sigma(x) - t) / (number of elements)."""
     return (sigmoid(input) - target) * (grad_output * _reduction_scale(np.size(input), reduction))
+
+
+# ---------------------------------------------------------------- convolution and pooling
+# They live in their own files (functional_conv.py, functional_pool.py) and are re-exported here,
+# so that scratch.functional.conv2d mirrors torch.nn.functional.conv2d.
+from .functional_conv import (  # noqa: E402
+    conv2d, conv2d_backward, conv2d_loops, conv2d_loops_backward, conv_transpose2d, conv_transpose2d_backward,
+)
+from .functional_pool import (  # noqa: E402
+    adaptive_avg_pool2d, adaptive_avg_pool2d_backward, avg_pool2d, avg_pool2d_backward, lp_pool2d,
+    lp_pool2d_backward, max_pool2d, max_pool2d_backward,
+)

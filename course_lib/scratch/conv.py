@@ -1,0 +1,94 @@
+"""``Conv2d`` and ``ConvTranspose2d`` modules over the functions in ``functional_conv``."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional_conv as C
+from ._checks import as_float_array, check_ndim, pair
+from .module import Module, Parameter
+from .random import generator
+
+
+def _uniform(bound: float, shape) -> Parameter:
+    return Parameter(generator().uniform(-bound, bound, shape))
+
+
+class Conv2d(Module):
+    """2-D convolution. x: (N, in_channels, H, W) -> (N, out_channels, H_out, W_out).
+
+    weight: (out_channels, in_channels, kH, kW), bias: (out_channels,), initialised like torch:
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * kH * kW.
+    H_out = floor((H + 2 padding - dilation (kH - 1) - 1) / stride) + 1.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, bias: bool = True) -> None:
+        super().__init__()
+        if in_channels <= 0 or out_channels <= 0:
+            raise ValueError(f"Conv2d needs positive channel counts, got {in_channels} -> {out_channels}.")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding", 0)
+        self.dilation = pair(dilation, "dilation")
+        bound = 1.0 / np.sqrt(in_channels * self.kernel_size[0] * self.kernel_size[1])
+        self.weight = _uniform(bound, (out_channels, in_channels, *self.kernel_size))
+        self.bias = _uniform(bound, out_channels) if bias else None
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_float_array(x, "Conv2d input")
+        check_ndim(x, (4,), repr(self), "(N, C, H, W); for one image use x[None]")
+        self._x = x
+        return C.conv2d(x, self.weight.data, None if self.bias is None else self.bias.data,
+                        self.stride, self.padding, self.dilation)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        grad_x, grad_w, grad_b = C.conv2d_backward(grad_output, self._saved("_x"), self.weight.data,
+                                                   self.stride, self.padding, self.dilation)
+        self.weight.grad += grad_w
+        if self.bias is not None:
+            self.bias.grad += grad_b
+        return grad_x
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, dilation={self.dilation}, bias={self.bias is not None}")
+
+
+class ConvTranspose2d(Module):
+    """Transposed convolution (the gradient of a convolution, run forward), e.g. k=4, s=2, p=1 doubles H and W.
+
+    weight: (in_channels, out_channels, kH, kW);
+    H_out = (H - 1) stride - 2 padding + dilation (kH - 1) + output_padding + 1.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, bias: bool = True, dilation=1) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding", 0)
+        self.output_padding, self.dilation = pair(output_padding, "output_padding", 0), pair(dilation, "dilation")
+        bound = 1.0 / np.sqrt(out_channels * self.kernel_size[0] * self.kernel_size[1])
+        self.weight = _uniform(bound, (in_channels, out_channels, *self.kernel_size))
+        self.bias = _uniform(bound, out_channels) if bias else None
+
+    def _options(self) -> tuple:
+        return self.stride, self.padding, self.output_padding, self.dilation
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_float_array(x, "ConvTranspose2d input")
+        check_ndim(x, (4,), repr(self), "(N, C, H, W); for one image use x[None]")
+        self._x = x
+        return C.conv_transpose2d(x, self.weight.data, None if self.bias is None else self.bias.data, *self._options())
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        grad_x, grad_w, grad_b = C.conv_transpose2d_backward(grad_output, self._saved("_x"), self.weight.data,
+                                                             *self._options())
+        self.weight.grad += grad_w
+        if self.bias is not None:
+            self.bias.grad += grad_b
+        return grad_x
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, output_padding={self.output_padding}")

@@ -1,0 +1,144 @@
+"""Pooling in NumPy: max, average, L_p (L2) and adaptive average, each with its backward pass.
+
+Layout NCHW. A pool with kernel (kH, kW), stride S (default: the kernel) and zero padding P gives
+H_out = floor((H + 2P - kH) / S) + 1, e.g. AlexNet's 3x3/2 max pool: (55 - 3)/2 + 1 = 27.
+The loops below run over the kH * kW offsets inside a window, never over pixels or images.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._checks import check_ndim, pair
+from .functional_conv import _pad, _unpad
+
+
+def pool_geometry(x_shape, kernel_size, stride, padding, layer: str):
+    """Validate a pooling call; return (kernel, stride, padding, (H_out, W_out)) as pairs of ints."""
+    kernel = pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else pair(stride, "stride")
+    padding = pair(padding, "padding", 0)
+    out = []
+    for size, k, s, p, axis in zip(x_shape[2:], kernel, stride, padding, ("height", "width")):
+        if 2 * p > k:
+            raise ValueError(f"{layer}: padding ({p}) must be at most half the kernel size ({k}), as in torch.")
+        if k > size + 2 * p:
+            raise ValueError(f"{layer}: the {k}-pixel window does not fit in the padded {axis} {size} + 2*{p}.")
+        out.append((size + 2 * p - k) // s + 1)
+    return kernel, stride, padding, tuple(out)
+
+
+def _offset_view(x_pad: np.ndarray, u: int, v: int, stride, out_hw) -> np.ndarray:
+    """x_pad[:, :, S i + u, S j + v] for every output (i, j): the u, v-th entry of every window."""
+    return x_pad[:, :, u:u + stride[0] * (out_hw[0] - 1) + 1:stride[0], v:v + stride[1] * (out_hw[1] - 1) + 1:stride[1]]
+
+
+def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_indices: bool = False):
+    """y[n, c, i, j] = max over the window of x_pad (padding counts as -inf, never chosen).
+
+    With return_indices, also the window offset u * kW + v of each maximum (used by the backward pass).
+    """
+    check_ndim(x, (4,), "max_pool2d", "(N, C, H, W)")
+    kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
+    x_pad = _pad(x, padding, value=-np.inf)
+    best = np.full((*x.shape[:2], *out_hw), -np.inf, dtype=x.dtype)
+    where = np.zeros(best.shape, dtype=np.int64)
+    for u in range(kernel[0]):
+        for v in range(kernel[1]):
+            candidate = _offset_view(x_pad, u, v, stride, out_hw)
+            better = candidate > best  # strict: the first maximum in the window wins, as in torch
+            best = np.where(better, candidate, best)
+            where[better] = u * kernel[1] + v
+    return (best, where) if return_indices else best
+
+
+def max_pool2d_backward(grad_output: np.ndarray, x: np.ndarray, kernel_size, stride=None, padding=0):
+    """The whole gradient of each window goes to the position of its maximum; the rest get 0."""
+    kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
+    _, where = max_pool2d(x, kernel_size, stride, padding, return_indices=True)
+    grad_pad = np.zeros((*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]), dtype=grad_output.dtype)
+    for u in range(kernel[0]):
+        for v in range(kernel[1]):
+            _offset_view(grad_pad, u, v, stride, out_hw)[...] += grad_output * (where == u * kernel[1] + v)
+    return _unpad(grad_pad, padding)
+
+
+def _window_sum(x_pad: np.ndarray, kernel, stride, out_hw) -> np.ndarray:
+    total = np.zeros((*x_pad.shape[:2], *out_hw), dtype=x_pad.dtype)
+    for u in range(kernel[0]):
+        for v in range(kernel[1]):
+            total += _offset_view(x_pad, u, v, stride, out_hw)
+    return total
+
+
+def _avg_divisor(x_shape, kernel, stride, padding, out_hw, count_include_pad: bool):
+    if count_include_pad:
+        return kernel[0] * kernel[1]
+    ones = _pad(np.ones((1, 1, *x_shape[2:])), padding)
+    return _window_sum(ones, kernel, stride, out_hw)
+
+
+def avg_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> np.ndarray:
+    """y = mean of each window (zero padding counted in the mean unless count_include_pad=False)."""
+    check_ndim(x, (4,), "avg_pool2d", "(N, C, H, W)")
+    kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "avg_pool2d")
+    divisor = _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad)
+    return _window_sum(_pad(x, padding), kernel, stride, out_hw) / divisor
+
+
+def avg_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
+    """Each window shares its gradient equally: every member gets dy / (window size)."""
+    kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "avg_pool2d")
+    share = grad_output / _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad)
+    grad_pad = np.zeros((*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]), dtype=share.dtype)
+    for u in range(kernel[0]):
+        for v in range(kernel[1]):
+            _offset_view(grad_pad, u, v, stride, out_hw)[...] += share
+    return _unpad(grad_pad, padding)
+
+
+def lp_pool2d(x: np.ndarray, norm_type: float, kernel_size, stride=None) -> np.ndarray:
+    """y = (sum over the window of x^p)^(1/p); p = 2 is L2 pooling, sqrt of the sum of squares."""
+    check_ndim(x, (4,), "lp_pool2d", "(N, C, H, W)")
+    kernel, stride, _, out_hw = pool_geometry(x.shape, kernel_size, stride, 0, "lp_pool2d")
+    return _window_sum(x ** norm_type, kernel, stride, out_hw) ** (1.0 / norm_type)
+
+
+def lp_pool2d_backward(grad_output, x, norm_type: float, kernel_size, stride=None):
+    """dy/dx = x^(p-1) * y^(1-p) for each member x of a window with output y."""
+    kernel, stride, _, out_hw = pool_geometry(x.shape, kernel_size, stride, 0, "lp_pool2d")
+    y = lp_pool2d(x, norm_type, kernel_size, stride)
+    upstream = grad_output * y ** (1.0 - norm_type)
+    grad = np.zeros_like(x, dtype=upstream.dtype)
+    for u in range(kernel[0]):
+        for v in range(kernel[1]):
+            _offset_view(grad, u, v, stride, out_hw)[...] += upstream
+    return grad * x ** (norm_type - 1.0)
+
+
+def _adaptive_bounds(size: int, out: int) -> list[tuple[int, int]]:
+    """torch's adaptive windows: output i covers [floor(i size/out), ceil((i + 1) size/out))."""
+    return [(i * size // out, math.ceil((i + 1) * size / out)) for i in range(out)]
+
+
+def adaptive_avg_pool2d(x: np.ndarray, output_size) -> np.ndarray:
+    """Average pooling to a fixed output size; output_size=1 is global average pooling (the mean of each map)."""
+    check_ndim(x, (4,), "adaptive_avg_pool2d", "(N, C, H, W)")
+    oh, ow = pair(output_size, "output_size")
+    rows, cols = _adaptive_bounds(x.shape[2], oh), _adaptive_bounds(x.shape[3], ow)
+    y = np.empty((*x.shape[:2], oh, ow), dtype=x.dtype)
+    for i, (r0, r1) in enumerate(rows):  # loops over the (few) output cells
+        for j, (c0, c1) in enumerate(cols):
+            y[:, :, i, j] = x[:, :, r0:r1, c0:c1].mean(axis=(2, 3))
+    return y
+
+
+def adaptive_avg_pool2d_backward(grad_output: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Each output cell spreads dy / (cell area) over the pixels it averaged."""
+    oh, ow = grad_output.shape[2:]
+    grad = np.zeros_like(x, dtype=grad_output.dtype)
+    for i, (r0, r1) in enumerate(_adaptive_bounds(x.shape[2], oh)):
+        for j, (c0, c1) in enumerate(_adaptive_bounds(x.shape[3], ow)):
+            grad[:, :, r0:r1, c0:c1] += grad_output[:, :, i:i + 1, j:j + 1] / ((r1 - r0) * (c1 - c0))
+    return grad

@@ -1,0 +1,36 @@
+"""Helpers for the parity tests: copy torch's weights into a scratch module and compare everything."""
+import numpy as np
+import torch
+
+from course_lib.scratch.gradcheck import relative_error
+
+TOL = 1e-7
+
+
+def t(a, device, grad=False):
+    return torch.tensor(a, dtype=torch.float64, device=device, requires_grad=grad)
+
+
+def assert_close(ours, theirs, what):
+    theirs = theirs.detach().cpu().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    assert np.shape(ours) == theirs.shape, f"{what}: shape {np.shape(ours)} vs torch {theirs.shape}"
+    err = relative_error(ours, theirs)
+    assert err < TOL, f"{what}: relative error {err:.2e}"
+
+
+def check_layer(ours, theirs, x, device, rng):
+    """Copy torch's weights into ours; compare output, input gradient and every parameter gradient."""
+    theirs = theirs.to(device=device, dtype=torch.float64)
+    ours.load_state_dict(theirs.state_dict())
+    xt = t(x, device, grad=True)
+    out_t = theirs(xt)
+    g = rng.standard_normal(tuple(out_t.shape))
+    out_t.backward(t(g, device))
+    ours.zero_grad()
+    out = ours(x)
+    assert_close(out, out_t, "forward")
+    assert_close(ours.backward(g), xt.grad, "input gradient")
+    torch_grads = {name: p.grad for name, p in theirs.named_parameters()}
+    assert set(torch_grads) == {name for name, _ in ours.named_parameters()}
+    for name, p in ours.named_parameters():
+        assert_close(p.grad, torch_grads[name], f"grad of {name}")
