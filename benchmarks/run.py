@@ -163,8 +163,8 @@ def loop_case():
     """The plain-loops convolution next to the vectorised one, on a small input (loops are slow)."""
     F = scratch.functional
     rng = np.random.default_rng(3)
-    x, w = rng.standard_normal((2, 3, 12, 12)), rng.standard_normal((4, 3, 3, 3))
-    return [("conv 3->4 3x3 @12 batch 2 forward: loops vs im2col",
+    x, w = rng.standard_normal((4, 1, 28, 28)), rng.standard_normal((6, 1, 5, 5))
+    return [("LeNet conv1 (1->6 5x5) on 4 digits, forward: loops vs im2col",
              lambda: F.conv2d_loops(x, w), lambda: F.conv2d(x, w))]
 
 
