@@ -178,3 +178,19 @@ def test_state_dict_of_conv_layers_matches_torch():
 def test_functional_conv2d_matches_torch_functional(device, rng):
     x, w, b = rng.standard_normal((2, 3, 10, 9)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     assert_close(F.conv2d(x, w, b, 2, 1, 1), TF.conv2d(t(x, device), t(w, device), t(b, device), 2, 1, 1), "conv2d")
+
+
+@pytest.mark.parametrize("activation, pool", [("relu", "max"), ("tanh", "avg")])
+def test_lenet5_matches_torch_and_has_the_lecture_shapes(activation, pool, device, rng):
+    from course_lib.models import lenet5
+
+    torch.manual_seed(0)
+    ours, theirs = lenet5(activation=activation, pool=pool), lenet5(activation=activation, pool=pool, backend="torch")
+    check_layer(ours, theirs, rng.standard_normal((2, 1, 28, 28)), device, rng)
+    x, sizes = np.zeros((1, 1, 28, 28)), []
+    for layer in ours:
+        x = layer(x)
+        if x.ndim == 4:
+            sizes.append(x.shape[2])
+    assert sorted(set(sizes), reverse=True) == [28, 14, 10, 5, 1]
+    assert ours[6].out_channels == 120  # C5: 120 maps, not the deck's "150"
