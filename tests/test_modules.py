@@ -119,3 +119,13 @@ def test_numerical_gradient_of_a_quadratic():
     x = np.array([1.0, -2.0, 3.0])
     assert np.allclose(scratch.numerical_gradient(lambda: float((x ** 2).sum()), x), 2 * x)
     assert np.array_equal(x, [1.0, -2.0, 3.0])  # restored after perturbing
+
+
+def test_float_and_double_convert_parameters_and_keep_dtype_on_load(rng):
+    m = mlp([4, 3, 2]).float()
+    assert all(p.data.dtype == np.float32 and p.grad.dtype == np.float32 for p in m.parameters())
+    torch.manual_seed(0)
+    m.load_state_dict(mlp([4, 3, 2], backend="torch").double().state_dict())
+    assert all(p.data.dtype == np.float32 for p in m.parameters())
+    assert m(rng.standard_normal((5, 4)).astype(np.float32)).dtype == np.float32
+    assert all(p.data.dtype == np.float64 for p in m.double().parameters())

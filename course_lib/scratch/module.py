@@ -86,6 +86,20 @@ class Module:
         for p in self.parameters():
             p.grad = np.zeros_like(p.data)
 
+    def to_dtype(self, dtype) -> "Module":
+        """Convert every parameter (and its gradient) to ``dtype``, e.g. np.float32 for speed."""
+        for p in self.parameters():
+            p.data, p.grad = p.data.astype(dtype), p.grad.astype(dtype)
+        return self
+
+    def float(self) -> "Module":
+        """Parameters in float32, like torch's ``module.float()`` (about twice as fast, 7 digits)."""
+        return self.to_dtype(np.float32)
+
+    def double(self) -> "Module":
+        """Parameters in float64 (the scratch default), like torch's ``module.double()``."""
+        return self.to_dtype(np.float64)
+
     def train(self, mode: bool = True) -> "Module":
         object.__setattr__(self, "training", mode)
         for m in self.children():
@@ -101,7 +115,7 @@ class Module:
         return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
 
     def load_state_dict(self, state_dict, strict: bool = True) -> None:
-        """Copy values in by name; accepts a torch ``state_dict()`` directly (tensors are converted)."""
+        """Copy values in by name, keeping this model's dtype; accepts a torch ``state_dict()`` directly."""
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -117,7 +131,7 @@ class Module:
                     f"load_state_dict: '{name}' has shape {tuple(own[name].data.shape)} in this model "
                     f"but {tuple(value.shape)} in the state_dict."
                 )
-            own[name].data = value.astype(np.float64, copy=True)
+            own[name].data = value.astype(own[name].data.dtype, copy=True)
 
     def extra_repr(self) -> str:
         return ""
