@@ -21,15 +21,19 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
 
+# Two test workers share two cores, so each gets one BLAS/torch thread: oversubscribed OpenBLAS
+# threads spin-wait and made the NumPy training cells ten times slower.
+ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 # Unit tests and every notebook (nbval), two workers, one notebook per worker at a time.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests notebooks
+	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests notebooks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -n 2 tests
+	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 tests
 
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks
+	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run.py
