@@ -1,0 +1,190 @@
+"""Scalar circuits (notebook 03): the lecture's numbers, autograd parity, the pictures, and the exercises."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from course_lib import circuits  # noqa: E402
+from course_lib.exercises import EXERCISES, check  # noqa: E402
+from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
+from course_lib.exercises.nb03 import tuple_answer  # noqa: E402
+from course_lib.scratch import functional as F  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_sigmoid_circuit_reproduces_the_lecture_numbers():
+    c = circuits.sigmoid_circuit([2, -3, -3], [-1, -2])
+    values = [c.nodes[k].value for k in ("a", "b", "c", "dot", "neg", "e", "den", "f")]
+    np.testing.assert_allclose(values, [-2, 6, 4, 1, -1, np.exp(-1), 1 + np.exp(-1), 0.7310586], atol=1e-6)
+    g = c.grads
+    np.testing.assert_allclose([g["w0"], g["w1"], g["w2"]], [-0.19661, -0.39322, 0.19661], atol=1e-5)
+    np.testing.assert_allclose([g["x0"], g["x1"]], [0.39322, -0.58984], atol=1e-5)
+    assert abs(g["den"] - -0.5344) < 1e-4          # the gradient arriving at the 1/x gate's input
+    assert abs(g["dot"] - 0.19661) < 1e-5
+
+
+def test_collapsed_sigmoid_gate_gives_the_same_gradients():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        w, x = rng.normal(size=3), rng.normal(size=2)
+        full, short = circuits.sigmoid_circuit(w, x), circuits.sigmoid_circuit(w, x, collapsed=True)
+        assert short.output == pytest.approx(full.output)
+        for k in ("w0", "w1", "w2", "x0", "x1"):
+            assert short.grads[k] == pytest.approx(full.grads[k])
+
+
+def test_circuit_gradients_match_torch_autograd():
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        w, x = rng.normal(0, 2, 3), rng.normal(0, 2, 2)
+        wt = torch.tensor(w, requires_grad=True)
+        xt = torch.tensor(x, requires_grad=True)
+        torch.sigmoid(wt[0] * xt[0] + wt[1] * xt[1] + wt[2]).backward()
+        dw, dx = circuits.sigmoid_circuit_grads(w, x)
+        np.testing.assert_allclose(dw, wt.grad.numpy(), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_patterns_add_distributes_mul_swaps_max_routes():
+    c = circuits.patterns_circuit(3, -4, 2, -1)
+    assert c.output == -20
+    assert c.grads == pytest.approx({"x": -8, "y": 6, "z": 2, "w": 0, "xy": 2, "m": 2, "s": 2, "f": 1})
+
+
+def test_gate_table_lists_forward_and_backward_for_each_gate():
+    c = circuits.sigmoid_circuit()
+    rows = {r["gate"]: r for r in c.table()}
+    assert rows["f"]["local"] == pytest.approx((-0.5344,), abs=1e-4)
+    assert rows["e"]["downstream"] == pytest.approx((-0.19661,), abs=1e-5)
+    text = c.table_text()
+    assert "0.7311" in text and "-0.5344" in text and len(text.splitlines()) == 9
+
+
+def test_circuit_rejects_bad_specs_and_inputs():
+    with pytest.raises(ValueError, match="Unknown gate"):
+        circuits.Circuit([("x", "input"), ("y", "sqrt", ("x",))])
+    with pytest.raises(ValueError, match="before they are defined"):
+        circuits.Circuit([("y", "exp", ("x",)), ("x", "input")])
+    c = circuits.Circuit([("x", "input"), ("y", "exp", ("x",))])
+    with pytest.raises(ValueError, match="missing"):
+        c.forward()
+    with pytest.raises(ValueError, match=r"shape \(3,\)"):
+        circuits.sigmoid_circuit([1, 2], [1, 2])
+
+
+def test_gradient_accumulates_when_a_value_is_used_twice():
+    c = circuits.Circuit([("x", "input"), ("xx", "*", ("x", "x"))])
+    c.forward(x=3.0)
+    assert c.backward()["x"] == 6.0                  # d(x^2)/dx = 2x: both branches add up
+
+
+def test_draw_circuit_labels_every_edge_with_value_and_gradient():
+    c = circuits.sigmoid_circuit()
+    fig = circuits.draw_circuit(c)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    n_edges = len(c.edges()) + 1                      # plus the output edge
+    greens = [t for t in fig.axes[0].texts if t.get_color() == circuits.FORWARD_COLOR]
+    reds = [t for t in fig.axes[0].texts if t.get_color() == circuits.BACKWARD_COLOR]
+    assert len(greens) == len(reds) == n_edges
+    assert {"0.73", "1.00", "-0.53", "0.37"} <= set(texts)
+    assert {"w0", "x0", "w1", "x1", "w2"} <= {t.strip() for t in texts}
+
+
+def test_explore_circuit_callback_returns_a_figure_with_the_new_numbers():
+    fig = circuits.explore_circuit(w0=1, w1=0, w2=0, x0=0, x1=5)
+    assert isinstance(fig, plt.Figure)
+    assert "f = 0.5000" in fig.axes[0].get_title()   # sigma(0) = 0.5
+    assert "dx = [0.250, 0.000]" in fig.axes[0].get_title()
+
+
+def test_centred_differences_beat_forward_differences_in_float64():
+    errs = circuits.finite_difference_errors([1e-5], np.float64)
+    assert errs["centred"][0] < 1e-9 < errs["forward"][0]
+    errs32 = circuits.finite_difference_errors([1e-5], np.float32)
+    assert errs32["centred"][0] > 1e-4                # float32 rounding swamps the difference
+    fig = circuits.plot_finite_difference_errors()
+    assert len(fig.axes[0].lines) == 4
+
+
+# ---------------------------------------------------------------- exercises of notebook 03
+
+NB03 = [k for k in EXERCISES if k.startswith("03.")]
+
+
+def test_notebook_03_has_three_to_five_exercises():
+    assert 3 <= len(NB03) <= 5
+
+
+@pytest.mark.parametrize("key", ["03.sigmoid_circuit_grads", "03.linear_backward"])
+def test_tuple_exercises_accept_the_reference_parts(key, capsys):
+    check(key, tuple_answer(key, EXERCISES[key].extra["parts_reference"]))
+    assert "correct" in capsys.readouterr().out
+
+
+def test_linear_backward_names_the_wrong_part():
+    key = "03.linear_backward"
+    with pytest.raises(ExerciseFailed, match=r"dW: .*(has shape \(\d, \d\), expected|transpose of the expected)"):
+        run_check(EXERCISES[key], tuple_answer(key, lambda dy, x, W: (dy @ W, x.T @ dy, dy.sum(0))))
+    with pytest.raises(ExerciseFailed, match="db: "):
+        run_check(EXERCISES[key], tuple_answer(key, lambda dy, x, W: (dy @ W, dy.T @ x, dy.sum(1))))
+    with pytest.raises(ExerciseFailed, match=r"return a tuple \(dx, dW, db\)"):
+        run_check(EXERCISES[key], tuple_answer(key, lambda dy, x, W: dy @ W))
+
+
+def test_sigmoid_circuit_exercise_catches_a_missing_sigma_prime():
+    key = "03.sigmoid_circuit_grads"
+
+    def forgot_sigma_prime(w, x):
+        return np.array([x[0], x[1], 1.0]), np.array([w[0], w[1]])
+    with pytest.raises(ExerciseFailed, match="dw: 3 of 3 value"):
+        run_check(EXERCISES[key], tuple_answer(key, forgot_sigma_prime))
+
+
+def test_tuple_answer_stub_is_not_attempted():
+    def stub(dy, x, W):
+        raise NotImplementedError
+    with pytest.raises(ExerciseFailed, match="not attempted yet"):
+        run_check(EXERCISES["03.linear_backward"], tuple_answer("03.linear_backward", stub))
+    with pytest.raises(KeyError):
+        tuple_answer("03.relu_backward", stub)
+
+
+def test_relu_backward_exercise_catches_gradient_at_zero():
+    with pytest.raises(ExerciseFailed, match="differ"):
+        run_check(EXERCISES["03.relu_backward"], lambda dy, x: dy * (x >= 0))
+
+
+def test_softmax_ce_exercise_names_a_missing_mean():
+    def no_mean(s, y):
+        return F.cross_entropy_backward(s, y) * len(y)
+    with pytest.raises(ExerciseFailed, match="times the expected"):
+        run_check(EXERCISES["03.softmax_ce_backward"], no_mean)
+
+
+def _numgrad(f, x, h, centred):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        up = f(x)
+        x[i] = old - h if centred else old
+        down = f(x)
+        x[i] = old
+        g[i] = (up - down) / (2 * h if centred else h)
+    return g
+
+
+def test_numerical_gradient_exercise_wants_centred_differences():
+    ex = EXERCISES["03.numerical_gradient"]
+    assert "correct" in run_check(ex, lambda f, x: _numgrad(f, x, 1e-5, centred=True))
+    with pytest.raises(ExerciseFailed, match="Centred differences"):
+        run_check(ex, lambda f, x: _numgrad(f, x, 1e-5, centred=False))
