@@ -310,7 +310,7 @@ def _draw_line(ax, w: np.ndarray, b: float) -> None:
     ax.plot(p[0] + t * direction[0], p[1] + t * direction[1], "k-", lw=2, label=r"$w\cdot x + b = 0$")
     ax.plot([0, p[0]], [0, p[1]], "g:", lw=2, label=rf"distance $|b|/|w|$ = {abs(geo['offset']):.2f}")
     _arrow(ax, tuple(p), tuple(p + 0.8 * n), color="green")
-    ax.text(*(p + 0.9 * n), "w", color="green", fontsize=12)
+    ax.text(*(p + 0.9 * n), "w", color="green", fontsize=12, clip_on=True)
     ax.plot(0, 0, "k+", ms=10)
 
 
@@ -514,6 +514,7 @@ def plot_vision_tasks(image: np.ndarray, label: int, second: np.ndarray, second_
     detection (a box per object), semantic segmentation (a class per pixel: two digits of the same
     class get the same colour) and instance segmentation (a mask per object: they get different ones).
     image, second: (28, 28) uint8."""
+    from matplotlib.colors import ListedColormap
     from matplotlib.patches import Rectangle
 
     canvas = np.concatenate([image, second], axis=1).astype(np.float64)      # (28, 56): two objects
@@ -539,7 +540,8 @@ def plot_vision_tasks(image: np.ndarray, label: int, second: np.ndarray, second_
         axes[2].add_patch(Rectangle((x0, y0), w, h, fill=False, color=color, lw=2))
         axes[2].text(x0, y0 - 1, str(name), color=color, fontsize=9)
     semantic = np.where(masks[0], float(label), np.where(masks[1], float(second_label), np.nan))
-    axes[3].imshow(semantic, cmap="tab10", vmin=-0.5, vmax=9.5, alpha=0.8)
+    class_colours = ListedColormap([plt.cm.hsv(c / 10) for c in range(10)])      # one colour per digit class
+    axes[3].imshow(semantic, cmap=class_colours, vmin=-0.5, vmax=9.5, alpha=0.8)
     instance = np.where(masks[0], 0.0, np.where(masks[1], 1.0, np.nan))
     axes[4].imshow(instance, cmap="coolwarm", vmin=0, vmax=1, alpha=0.8)
     fig.tight_layout()
