@@ -13,6 +13,13 @@ def _uniform(bound: float, shape) -> Parameter:
     return Parameter(generator().uniform(-bound, bound, shape))
 
 
+def _accumulate(layer: Module, grad_w: np.ndarray, grad_b: np.ndarray) -> None:
+    """Add this backward pass's gradients into the layer's .grad (torch accumulates too)."""
+    layer.weight.grad += grad_w
+    if layer.bias is not None:
+        layer.bias.grad += grad_b
+
+
 class Conv2d(Module):
     """2-D convolution. x: (N, in_channels, H, W) -> (N, out_channels, H_out, W_out).
 
@@ -44,9 +51,7 @@ class Conv2d(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         grad_x, grad_w, grad_b = C.conv2d_backward(grad_output, self._saved("_x"), self.weight.data,
                                                    self.stride, self.padding, self.dilation)
-        self.weight.grad += grad_w
-        if self.bias is not None:
-            self.bias.grad += grad_b
+        _accumulate(self, grad_w, grad_b)
         return grad_x
 
     def extra_repr(self) -> str:
@@ -84,9 +89,7 @@ class ConvTranspose2d(Module):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         grad_x, grad_w, grad_b = C.conv_transpose2d_backward(grad_output, self._saved("_x"), self.weight.data,
                                                              *self._options())
-        self.weight.grad += grad_w
-        if self.bias is not None:
-            self.bias.grad += grad_b
+        _accumulate(self, grad_w, grad_b)
         return grad_x
 
     def extra_repr(self) -> str:
