@@ -129,3 +129,23 @@ def test_float_and_double_convert_parameters_and_keep_dtype_on_load(rng):
     assert all(p.data.dtype == np.float32 for p in m.parameters())
     assert m(rng.standard_normal((5, 4)).astype(np.float32)).dtype == np.float32
     assert all(p.data.dtype == np.float64 for p in m.double().parameters())
+
+
+def test_buffers_are_saved_and_loaded_in_torch_order():
+    class WithBuffer(scratch.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = scratch.Parameter(np.ones(2))
+            self.register_buffer("running_mean", np.zeros(2))
+
+    model = scratch.Sequential(WithBuffer(), scratch.Linear(2, 1))
+    assert list(model.state_dict()) == ["0.weight", "0.running_mean", "1.weight", "1.bias"]
+    state = model.state_dict()
+    state["0.running_mean"] = np.array([3.0, 4.0])
+    model.load_state_dict(state)
+    assert np.array_equal(model[0].running_mean, [3.0, 4.0])
+    model[0].running_mean = np.array([5.0, 6.0])  # reassigning keeps it registered
+    assert np.array_equal(model.state_dict()["0.running_mean"], [5.0, 6.0])
+    assert [name for name, _ in model.named_buffers()] == ["0.running_mean"]
+    with pytest.raises(KeyError, match=r"missing keys \['0.running_mean'\]"):
+        model.load_state_dict({k: v for k, v in state.items() if k != "0.running_mean"})

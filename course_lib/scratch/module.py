@@ -39,6 +39,7 @@ class Module:
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # Attributes that are Parameters or Modules are registered by name, as in torch.nn.Module,
@@ -48,6 +49,8 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first.")
         if isinstance(value, Parameter):
             self._parameters[name] = value
+        elif name in self._buffers:
+            self._buffers[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
         object.__setattr__(self, name, value)
@@ -74,6 +77,17 @@ class Module:
             yield prefix + name, p
         for name, m in self._modules.items():
             yield from m.named_parameters(prefix + name + ".")
+
+    def register_buffer(self, name: str, value: np.ndarray) -> None:
+        """State that is saved in state_dict but not learned, e.g. BatchNorm's running_mean (as in torch)."""
+        self._buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, np.ndarray]]:
+        for name, b in self._buffers.items():
+            yield prefix + name, b
+        for name, m in self._modules.items():
+            yield from m.named_buffers(prefix + name + ".")
 
     def parameters(self) -> Iterator[Parameter]:
         for _, p in self.named_parameters():
@@ -110,19 +124,24 @@ class Module:
         return self.train(False)
 
     # ------------------------------------------------------------ state_dict
-    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Copies of every parameter, keyed as torch keys them (e.g. ``"0.weight"``)."""
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+    def state_dict(self, prefix: str = "") -> "OrderedDict[str, np.ndarray]":
+        """Copies of every parameter and buffer, keyed and ordered as torch does (e.g. ``"0.weight"``)."""
+        state = OrderedDict((prefix + name, p.data.copy()) for name, p in self._parameters.items())
+        state.update((prefix + name, np.array(b, copy=True)) for name, b in self._buffers.items())
+        for name, m in self._modules.items():
+            state.update(m.state_dict(prefix + name + "."))
+        return state
 
     def load_state_dict(self, state_dict, strict: bool = True) -> None:
         """Copy values in by name, keeping this model's dtype; accepts a torch ``state_dict()`` directly."""
         own = dict(self.named_parameters())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+        buffers = dict(self._named_buffer_owners())
+        missing = [k for k in [*own, *buffers] if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own and k not in buffers]
         if strict and (missing or unexpected):
             raise KeyError(
                 f"load_state_dict into {type(self).__name__}: missing keys {missing}, unexpected keys {unexpected}. "
-                f"This model has keys {list(own)}."
+                f"This model has keys {list(self.state_dict())}."
             )
         for name in own.keys() & state_dict.keys():
             value = _to_numpy(state_dict[name])
@@ -132,6 +151,15 @@ class Module:
                     f"but {tuple(value.shape)} in the state_dict."
                 )
             own[name].data = value.astype(own[name].data.dtype, copy=True)
+        for name in buffers.keys() & state_dict.keys():
+            module, attribute = buffers[name]
+            setattr(module, attribute, np.array(_to_numpy(state_dict[name]), copy=True))
+
+    def _named_buffer_owners(self, prefix: str = "") -> Iterator[tuple[str, tuple["Module", str]]]:
+        for name in self._buffers:
+            yield prefix + name, (self, name)
+        for name, m in self._modules.items():
+            yield from m._named_buffer_owners(prefix + name + ".")
 
     def extra_repr(self) -> str:
         return ""
