@@ -149,3 +149,10 @@ def test_buffers_are_saved_and_loaded_in_torch_order():
     assert [name for name, _ in model.named_buffers()] == ["0.running_mean"]
     with pytest.raises(KeyError, match=r"missing keys \['0.running_mean'\]"):
         model.load_state_dict({k: v for k, v in state.items() if k != "0.running_mean"})
+
+
+def test_buffer_shape_mismatch_and_float_conversion():
+    with pytest.raises(ValueError, match=r"buffer 'running_mean' has shape \(3,\) in this model but \(4,\)"):
+        scratch.BatchNorm2d(3).load_state_dict(scratch.BatchNorm2d(4).state_dict())
+    bn = scratch.BatchNorm2d(3).float()
+    assert bn.running_mean.dtype == np.float32 and bn.num_batches_tracked.dtype.kind == "i"

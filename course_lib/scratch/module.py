@@ -104,6 +104,10 @@ class Module:
         """Convert every parameter (and its gradient) to ``dtype``, e.g. np.float32 for speed."""
         for p in self.parameters():
             p.data, p.grad = p.data.astype(dtype), p.grad.astype(dtype)
+        for _, (module, name) in self._named_buffer_owners():
+            buffer = module._buffers[name]
+            if buffer is not None and buffer.dtype.kind == "f":  # integer counters stay int64, as in torch
+                setattr(module, name, buffer.astype(dtype))
         return self
 
     def float(self) -> "Module":
@@ -153,7 +157,11 @@ class Module:
             own[name].data = value.astype(own[name].data.dtype, copy=True)
         for name in buffers.keys() & state_dict.keys():
             module, attribute = buffers[name]
-            setattr(module, attribute, np.array(_to_numpy(state_dict[name]), copy=True))
+            value, current = _to_numpy(state_dict[name]), module._buffers[attribute]
+            if current is not None and value.shape != np.shape(current):
+                raise ValueError(f"load_state_dict: buffer '{name}' has shape {np.shape(current)} in this model "
+                                 f"but {tuple(value.shape)} in the state_dict.")
+            setattr(module, attribute, np.array(value, copy=True))
 
     def _named_buffer_owners(self, prefix: str = "") -> Iterator[tuple[str, tuple["Module", str]]]:
         for name in self._buffers:

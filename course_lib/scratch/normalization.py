@@ -1,0 +1,165 @@
+"""Batch normalisation: ``BatchNorm1d`` for (N, C) and (N, C, L), ``BatchNorm2d`` for (N, C, H, W).
+
+Each channel c is normalised over every axis except the channel axis (M = N, N*L or N*H*W values):
+
+    train:  mu = mean(x_c),  var = mean((x_c - mu)^2)              (batch statistics, biased variance)
+            running_mean = (1 - momentum) * running_mean + momentum * mu
+            running_var  = (1 - momentum) * running_var  + momentum * var * M / (M - 1)   (unbiased!)
+    eval:   mu, var = running_mean, running_var                     (fixed: no dependence on the batch)
+    both:   xhat = (x - mu) / sqrt(var + eps),   y = weight * xhat + bias
+
+As in torch, the variance that normalises the batch is the biased one (divide by M), while the one
+averaged into running_var is unbiased (divide by M - 1). momentum=None gives a plain average of all
+batches so far (factor 1 / num_batches_tracked).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._checks import as_float_array, check_ndim
+from .module import Module, Parameter
+
+
+def _channel_axes(x: np.ndarray) -> tuple[int, ...]:
+    """Every axis but the channel axis 1: (0,) for (N, C), (0, 2) for (N, C, L), (0, 2, 3) for (N, C, H, W)."""
+    return (0,) + tuple(range(2, x.ndim))
+
+
+def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
+    """Reshape a (C,) vector to (1, C, 1, ...) so that it broadcasts along axis 1 of a rank-``ndim`` input."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def batch_norm(x: np.ndarray, mean: np.ndarray, var: np.ndarray, weight: np.ndarray | None,
+               bias: np.ndarray | None, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """y = weight * (x - mean) / sqrt(var + eps) + bias, per channel.
+
+    x: (N, C, *), mean/var/weight/bias: (C,).  Returns y (N, C, *), xhat (N, C, *), inv_std (C,).
+    """
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
+    y = xhat if weight is None else xhat * _per_channel(weight, x.ndim)
+    if bias is not None:
+        y = y + _per_channel(bias, x.ndim)
+    return y, xhat, inv_std
+
+
+def batch_norm_backward(grad_output: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray,
+                        weight: np.ndarray | None, batch_stats: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Gradients of batch_norm. grad_output, xhat: (N, C, *); inv_std, weight: (C,).
+
+        dbias   = sum(dy)                   dweight = sum(dy * xhat)          (sums over all axes but C)
+        batch statistics (train): mu and var depend on x, and with M values per channel
+            dx = (1/M) * weight * inv_std * (M * dy - sum(dy) - xhat * sum(dy * xhat))
+        running statistics (eval): mu and var are constants, so  dx = weight * inv_std * dy
+
+    Returns dx (N, C, *), dweight (C,), dbias (C,).
+    """
+    axes, nd = _channel_axes(grad_output), grad_output.ndim
+    dbias = grad_output.sum(axis=axes)
+    dweight = (grad_output * xhat).sum(axis=axes)
+    scale = inv_std if weight is None else weight * inv_std
+    if not batch_stats:
+        return grad_output * _per_channel(scale, nd), dweight, dbias
+    m = grad_output.size // grad_output.shape[1]
+    dx = (m * grad_output - _per_channel(dbias, nd) - xhat * _per_channel(dweight, nd)) * _per_channel(scale / m, nd)
+    return dx, dweight, dbias
+
+
+class _BatchNorm(Module):
+    """Shared by BatchNorm1d and BatchNorm2d, which differ only in the input ranks they accept.
+
+    Parameters: weight (C,) = 1, bias (C,) = 0 (if affine).  Buffers (if track_running_stats):
+    running_mean (C,) = 0, running_var (C,) = 1, num_batches_tracked () = 0, in torch's state_dict order.
+    """
+
+    _ranks: tuple[int, ...] = ()
+    _layout: str = ""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features <= 0:
+            raise ValueError(f"{name} needs a positive number of features (channels), got num_features={num_features!r}.")
+        if eps < 0:
+            raise ValueError(f"{name}: eps={eps} must be >= 0; it keeps 1/sqrt(var + eps) finite when a channel is constant.")
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise ValueError(f"{name}: momentum={momentum} must be in [0, 1] (the weight of the newest batch), or None.")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(np.ones(num_features)) if affine else None
+        self.bias = Parameter(np.zeros(num_features)) if affine else None
+        if track_running_stats:
+            self.register_buffer("running_mean", np.zeros(num_features))
+            self.register_buffer("running_var", np.ones(num_features))
+            self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def _check_input(self, x) -> np.ndarray:
+        x = as_float_array(x, f"{type(self).__name__} input")
+        check_ndim(x, self._ranks, repr(self), self._layout)
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{self!r} expects {self.num_features} channels in dim 1 of its {self._layout} input, "
+                f"got shape {tuple(x.shape)} with {x.shape[1]} channels. "
+                f"Is num_features the out_channels / out_features of the layer before it?"
+            )
+        return x
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = self._check_input(x)
+        use_batch_stats = self.training or not self.track_running_stats
+        if use_batch_stats:
+            m = x.size // self.num_features
+            if self.training and m <= 1:
+                raise ValueError(
+                    f"{type(self).__name__} in training mode needs more than 1 value per channel to compute a "
+                    f"variance, got input of shape {tuple(x.shape)}. Use a batch of 2 or more, or call .eval()."
+                )
+            axes = _channel_axes(x)
+            mean, var = x.mean(axis=axes), x.var(axis=axes)
+            if self.training and self.track_running_stats:
+                self._update_running_stats(mean, var, m)
+        else:
+            mean, var = self.running_mean, self.running_var
+        weight = None if self.weight is None else self.weight.data
+        bias = None if self.bias is None else self.bias.data
+        y, self._xhat, self._inv_std = batch_norm(x, mean, var, weight, bias, self.eps)
+        self._batch_stats = use_batch_stats
+        return y
+
+    def _update_running_stats(self, mean: np.ndarray, var: np.ndarray, m: int) -> None:
+        """Exponential moving average of the batch statistics, with the unbiased variance var * M / (M - 1)."""
+        self.num_batches_tracked = np.array(self.num_batches_tracked + 1, dtype=np.int64)
+        factor = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
+        self.running_mean = (1 - factor) * self.running_mean + factor * mean
+        self.running_var = (1 - factor) * self.running_var + factor * var * m / (m - 1)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        xhat = self._saved("_xhat")
+        weight = None if self.weight is None else self.weight.data
+        dx, dweight, dbias = batch_norm_backward(grad_output, xhat, self._inv_std, weight, self._batch_stats)
+        if self.affine:
+            self.weight.grad += dweight
+            self.bias.grad += dbias
+        return dx
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) features (after a Linear) or (N, C, L) sequences, per channel C."""
+
+    _ranks = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation of (N, C, H, W) feature maps (after a Conv2d): statistics over N, H and W per channel."""
+
+    _ranks = (4,)
+    _layout = "(N, C, H, W)"
