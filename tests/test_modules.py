@@ -153,6 +153,8 @@ def test_buffers_are_saved_and_loaded_in_torch_order():
 
 def test_buffer_shape_mismatch_and_float_conversion():
     with pytest.raises(ValueError, match=r"buffer 'running_mean' has shape \(3,\) in this model but \(4,\)"):
-        scratch.BatchNorm2d(3).load_state_dict(scratch.BatchNorm2d(4).state_dict())
+        state = scratch.BatchNorm2d(3).state_dict()
+        state["running_mean"] = np.zeros(4)
+        scratch.BatchNorm2d(3).load_state_dict(state)
     bn = scratch.BatchNorm2d(3).float()
     assert bn.running_mean.dtype == np.float32 and bn.num_batches_tracked.dtype.kind == "i"
