@@ -1,0 +1,127 @@
+"""Exercises of notebook 04: optimisation.
+
+The references are the course's own optimisers (``course_lib.scratch.optim``, torch's exact updates) and
+schedules (``scratch.lr_scheduler``): each reference loads the given state into a scratch optimiser and
+takes one step. ``make_inputs`` draws gradients of very different sizes, so an Adam without its bias
+correction, or an RMSprop that forgets the square root, is caught.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..scratch import Parameter, lr_scheduler, optim
+from .checking import Exercise
+
+
+def _weights_and_gradient(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    shape = (int(rng.integers(2, 5)), int(rng.integers(2, 5)))
+    scale = 10.0 ** rng.uniform(-3, 3, shape)                 # gradients from 0.001 to 1000
+    return rng.normal(size=shape), rng.normal(size=shape) * scale
+
+
+def _sgd_momentum_reference(w: np.ndarray, grad: np.ndarray, buf: np.ndarray, lr: float,
+                            momentum: float) -> tuple[np.ndarray, np.ndarray]:
+    p = Parameter(w)
+    opt = optim.SGD([p], lr=lr, momentum=momentum)
+    opt.state[p] = {"momentum_buffer": buf.copy()}
+    p.grad = grad
+    opt.step()
+    return p.data, opt.state[p]["momentum_buffer"]
+
+
+def _sgd_momentum_inputs(rng: np.random.Generator) -> tuple:
+    w, g = _weights_and_gradient(rng)
+    return w, g, rng.normal(size=w.shape), float(rng.uniform(0.001, 0.5)), float(rng.uniform(0.5, 0.99))
+
+
+def _adam_reference(w: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, t: int, lr: float,
+                    beta1: float, beta2: float, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    p = Parameter(w)
+    opt = optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
+    opt.state[p] = {"step": t - 1, "exp_avg": m.copy(), "exp_avg_sq": v.copy()}
+    p.grad = grad
+    opt.step()
+    return p.data, opt.state[p]["exp_avg"], opt.state[p]["exp_avg_sq"]
+
+
+def _adam_inputs(rng: np.random.Generator) -> tuple:
+    w, g = _weights_and_gradient(rng)
+    t = int(rng.integers(1, 6))                               # early steps: where the bias correction matters
+    if t == 1:
+        m, v = np.zeros_like(w), np.zeros_like(w)             # the real first step starts from zeros
+    else:
+        m, v = rng.normal(size=w.shape) * 0.1 * np.abs(g), rng.uniform(0.0, 0.01, w.shape) * g ** 2
+    return (w, g, m, v, t, float(rng.uniform(0.001, 0.1)), float(rng.uniform(0.8, 0.95)),
+            float(rng.uniform(0.99, 0.9999)), 1e-8)
+
+
+def _rmsprop_reference(w: np.ndarray, grad: np.ndarray, square_avg: np.ndarray, lr: float, alpha: float,
+                       eps: float) -> tuple[np.ndarray, np.ndarray]:
+    p = Parameter(w)
+    opt = optim.RMSprop([p], lr=lr, alpha=alpha, eps=eps)
+    opt.state[p] = {"step": 0, "square_avg": square_avg.copy()}
+    p.grad = grad
+    opt.step()
+    return p.data, opt.state[p]["square_avg"]
+
+
+def _rmsprop_inputs(rng: np.random.Generator) -> tuple:
+    w, g = _weights_and_gradient(rng)
+    return (w, g, rng.uniform(0.0, 1.0, w.shape) * g ** 2, float(rng.uniform(0.001, 0.1)),
+            float(rng.uniform(0.9, 0.999)), 1e-8)
+
+
+def _step_lr_reference(base_lr: float, step_size: int, gamma: float, epoch: int) -> float:
+    opt = optim.SGD([Parameter(np.zeros(1))], lr=base_lr)
+    scheduler = lr_scheduler.StepLR(opt, step_size=step_size, gamma=gamma)
+    for _ in range(epoch):
+        scheduler.step()
+    return scheduler.get_last_lr()[0]
+
+
+def _step_lr_inputs(rng: np.random.Generator) -> tuple:
+    step_size = int(rng.integers(2, 12))
+    epoch = int(rng.integers(step_size, 6 * step_size))       # always past the first drop
+    return float(rng.choice([0.1, 0.05, 0.01, 0.3])), step_size, float(rng.uniform(0.1, 0.9)), epoch
+
+
+EXERCISES: list[Exercise] = [
+    Exercise(
+        key="04.sgd_momentum_step",
+        task="Write sgd_momentum_step(w, grad, buf, lr, momentum): one step of SGD with momentum as torch does it, "
+             "b = momentum * buf + grad, w = w - lr * b. Return (new_w, new_buf).",
+        hint="Update the buffer first, then move the weights by lr times the NEW buffer. "
+             "(The lecture's form: the step is the new gradient step plus m times the previous step.)",
+        reference=_sgd_momentum_reference,
+        make_inputs=_sgd_momentum_inputs,
+    ),
+    Exercise(
+        key="04.adam_step",
+        task="Write adam_step(w, grad, m, v, t, lr, beta1, beta2, eps): one Adam step at step number t (counted "
+             "from 1) with bias correction. Return (new_w, new_m, new_v), where m and v are the running averages "
+             "WITHOUT the bias correction.",
+        hint="m = beta1 m + (1 - beta1) g; v = beta2 v + (1 - beta2) g^2; m_hat = m / (1 - beta1**t); "
+             "v_hat = v / (1 - beta2**t); w = w - lr * m_hat / (sqrt(v_hat) + eps). "
+             "Return m and v themselves, not m_hat and v_hat.",
+        reference=_adam_reference,
+        make_inputs=_adam_inputs,
+    ),
+    Exercise(
+        key="04.rmsprop_step",
+        task="Write rmsprop_step(w, grad, square_avg, lr, alpha, eps): one RMSprop step. Return (new_w, new_square_avg).",
+        hint="square_avg = alpha * square_avg + (1 - alpha) * grad**2, then w = w - lr * grad / (sqrt(square_avg) + eps): "
+             "eps is added AFTER the square root (as in torch).",
+        reference=_rmsprop_reference,
+        make_inputs=_rmsprop_inputs,
+    ),
+    Exercise(
+        key="04.step_lr",
+        task="Write step_lr(base_lr, step_size, gamma, epoch): the learning rate of StepLR after `epoch` calls "
+             "of scheduler.step().",
+        hint="The lr is multiplied by gamma once every step_size epochs: base_lr * gamma ** (epoch // step_size) "
+             "(integer division: a staircase, not a smooth decay).",
+        reference=_step_lr_reference,
+        make_inputs=_step_lr_inputs,
+        rtol=1e-9,
+    ),
+]

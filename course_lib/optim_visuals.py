@@ -1,0 +1,348 @@
+"""2-D loss surfaces, optimiser races and the widget callback of notebook 04 (optimisation).
+
+    from course_lib import optim_visuals as ov
+    path = ov.run_scratch(ov.SURFACES["ravine"], "Momentum", lr=0.02, start=(-9, 2), steps=50)   # (51, 2)
+    same = ov.run_torch(ov.SURFACES["ravine"], "Momentum", lr=0.02, start=(-9, 2), steps=50)     # torch.optim
+    ov.plot_race(ov.SURFACES["ravine"], {"Momentum": path})                                        # over contours
+    ov.explore_optimizer("ravine", "Adam", lr=0.3, x0=-9, y0=2)                                     # widget figure
+
+A point (x, y) is wrapped as ONE scratch ``Parameter`` of shape (2,), so the optimisers of
+``course_lib.scratch.optim`` move it exactly as they move a network's weights; the torch side wraps it
+as one float64 tensor and lets autograd differentiate the same formula. Everything else is NumPy and
+matplotlib, quick enough for a widget callback (well under 0.3 s).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from . import scratch
+
+# ---------------------------------------------------------------- surfaces
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A loss f(x, y) on the plane, with its gradient and what a picture of it needs.
+
+    f: works on NumPy arrays AND torch tensors of any (same) shape (only +, -, *, ** are used);
+    grad: (2,) point -> (2,) gradient [df/dx, df/dy]; minima: the (k, 2) points to mark.
+    """
+
+    name: str
+    formula: str
+    f: Callable
+    grad: Callable[[np.ndarray], np.ndarray]
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    start: tuple[float, float]
+    minima: tuple[tuple[float, float], ...]
+    lrs: Mapping[str, float]          # a learning rate that works for each optimiser (the race's default)
+    steps: int = 50
+
+    def __call__(self, x, y):
+        return self.f(x, y)
+
+
+def _ravine(x, y):
+    return 0.5 * (x ** 2 + 100.0 * y ** 2)
+
+
+def _ravine_grad(p: np.ndarray) -> np.ndarray:
+    return np.array([p[0], 100.0 * p[1]])
+
+
+def _saddle(x, y):
+    return x ** 2 + 0.25 * (y ** 2 - 1.0) ** 2
+
+
+def _saddle_grad(p: np.ndarray) -> np.ndarray:
+    return np.array([2.0 * p[0], p[1] * (p[1] ** 2 - 1.0)])
+
+
+def _rosenbrock(x, y):
+    return (1.0 - x) ** 2 + 100.0 * (y - x ** 2) ** 2
+
+
+def _rosenbrock_grad(p: np.ndarray) -> np.ndarray:
+    x, y = p
+    return np.array([-2.0 * (1.0 - x) - 400.0 * x * (y - x ** 2), 200.0 * (y - x ** 2)])
+
+
+SURFACES: dict[str, Surface] = {
+    "ravine": Surface(
+        "ravine", r"$f = \frac{1}{2}(x^2 + 100\,y^2)$", _ravine, _ravine_grad,
+        xlim=(-10.0, 2.0), ylim=(-2.0, 2.0), start=(-9.0, 1.5), minima=((0.0, 0.0),),
+        lrs={"SGD": 0.018, "Momentum": 0.005, "Nesterov": 0.005, "Adagrad": 1.0, "RMSprop": 0.1, "Adam": 0.3},
+        steps=100,
+    ),
+    "saddle": Surface(
+        "saddle", r"$f = x^2 + \frac{1}{4}(y^2 - 1)^2$", _saddle, _saddle_grad,
+        xlim=(-2.0, 2.0), ylim=(-1.6, 1.6), start=(1.8, 1e-3), minima=((0.0, 1.0), (0.0, -1.0)),
+        lrs={"SGD": 0.1, "Momentum": 0.05, "Nesterov": 0.05, "Adagrad": 0.5, "RMSprop": 0.05, "Adam": 0.1},
+    ),
+    "rosenbrock": Surface(
+        "rosenbrock", r"$f = (1 - x)^2 + 100\,(y - x^2)^2$", _rosenbrock, _rosenbrock_grad,
+        xlim=(-2.0, 2.0), ylim=(-1.0, 3.0), start=(-1.2, 1.0), minima=((1.0, 1.0),),
+        lrs={"SGD": 0.002, "Momentum": 0.001, "Nesterov": 0.001, "Adagrad": 0.5, "RMSprop": 0.01, "Adam": 0.2},
+        steps=500,
+    ),
+}
+
+# ---------------------------------------------------------------- optimisers
+
+OPTIMIZERS: tuple[str, ...] = ("SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adam")
+_RECIPES: dict[str, tuple[str, dict]] = {       # name -> (class name in both libraries, extra arguments)
+    "SGD": ("SGD", {}),
+    "Momentum": ("SGD", {"momentum": 0.9}),
+    "Nesterov": ("SGD", {"momentum": 0.9, "nesterov": True}),
+    "Adagrad": ("Adagrad", {}),
+    "RMSprop": ("RMSprop", {}),
+    "Adam": ("Adam", {}),
+}
+
+
+def make_optimizer(name: str, params, lr: float, backend: str = "scratch"):
+    """``scratch.optim.<Class>(params, lr, ...)`` or ``torch.optim.<Class>(...)`` for one of OPTIMIZERS.
+
+    "Momentum" is SGD(momentum=0.9), "Nesterov" SGD(momentum=0.9, nesterov=True); the others use defaults.
+    """
+    if name not in _RECIPES:
+        raise ValueError(f"unknown optimiser {name!r}; choose one of {OPTIMIZERS}.")
+    cls_name, extra = _RECIPES[name]
+    if backend == "scratch":
+        return getattr(scratch.optim, cls_name)(params, lr=lr, **extra)
+    if backend == "torch":
+        import torch
+
+        return getattr(torch.optim, cls_name)(params, lr=lr, **extra)
+    raise ValueError(f"backend must be 'scratch' or 'torch', got {backend!r}.")
+
+
+def run_scratch(surface: Surface, optimizer: str, lr: float, start: Sequence[float] | None = None,
+                steps: int | None = None) -> np.ndarray:
+    """Trajectory (steps + 1, 2) of a scratch optimiser on ``surface``: the point is one Parameter (2,).
+
+    Each step: p.grad = grad f(p); optimizer.step(). Row 0 is the start.
+    """
+    steps = surface.steps if steps is None else steps
+    point = scratch.Parameter(np.array(surface.start if start is None else start, dtype=np.float64))
+    opt = make_optimizer(optimizer, [point], lr)
+    path = [point.data.copy()]
+    for _ in range(steps):
+        point.grad = surface.grad(point.data)
+        opt.step()
+        path.append(point.data.copy())
+    return np.array(path)
+
+
+def run_torch(surface: Surface, optimizer: str, lr: float, start: Sequence[float] | None = None,
+              steps: int | None = None) -> np.ndarray:
+    """The same trajectory (steps + 1, 2) with ``torch.optim`` and autograd (float64) on the same formula."""
+    import torch
+
+    steps = surface.steps if steps is None else steps
+    point = torch.tensor(surface.start if start is None else start, dtype=torch.float64, requires_grad=True)
+    opt = make_optimizer(optimizer, [point], lr, backend="torch")
+    path = [point.detach().numpy().copy()]
+    for _ in range(steps):
+        opt.zero_grad()
+        surface.f(point[0], point[1]).backward()
+        opt.step()
+        path.append(point.detach().numpy().copy())
+    return np.array(path)
+
+
+def race(surface: Surface, optimizers: Sequence[str] = OPTIMIZERS, lrs: Mapping[str, float] | None = None,
+         start: Sequence[float] | None = None, steps: int | None = None) -> dict[str, np.ndarray]:
+    """{optimiser name: trajectory (steps + 1, 2)} for each optimiser, from the same start."""
+    lrs = {**surface.lrs, **(lrs or {})}
+    return {name: run_scratch(surface, name, lrs[name], start, steps) for name in optimizers}
+
+
+def final_losses(surface: Surface, paths: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """{name: f at the last point of its trajectory}."""
+    return {name: float(surface.f(*path[-1])) for name, path in paths.items()}
+
+
+# ---------------------------------------------------------------- small experiments
+
+
+def effective_lr_factor(momentum: float, steps: int = 200) -> float:
+    """How many times larger than lr * g the SGD-with-momentum step becomes under a constant gradient g.
+
+    The buffer b_t = m b_{t-1} + g grows to g (1 + m + m^2 + ...) = g / (1 - m): the step's factor -> 1 / (1 - m).
+    Measured by running scratch.optim.SGD on one Parameter with gradient 1 for ``steps`` steps.
+    """
+    p = scratch.Parameter(np.zeros(1))
+    opt = scratch.optim.SGD([p], lr=1.0, momentum=momentum)
+    for _ in range(steps):
+        before = p.data.copy()
+        p.grad = np.ones(1)
+        opt.step()
+    return float((before - p.data)[0])
+
+
+def first_steps(optimizer: str, gradients: Sequence[float], lr: float) -> np.ndarray:
+    """The step sizes |w_t - w_{t-1}| of a scratch optimiser on one weight fed the given gradients in turn."""
+    p = scratch.Parameter(np.zeros(1))
+    opt = make_optimizer(optimizer, [p], lr)
+    moves = []
+    for g in gradients:
+        before = p.data.copy()
+        p.grad = np.array([float(g)])
+        opt.step()
+        moves.append(abs(float((p.data - before)[0])))
+    return np.array(moves)
+
+
+def lr_curve(make_scheduler: Callable, steps: int, lr: float = 0.1, backend: str = "scratch") -> np.ndarray:
+    """The lr at steps 0..steps-1 of a schedule: ``make_scheduler(optimizer)`` on an SGD over one weight.
+
+    Same code for both worlds: backend "scratch" passes a scratch.optim.SGD, "torch" a torch.optim.SGD.
+    OneCycleLR may need momentum: the optimiser has momentum=0.9 so that it can cycle it.
+    """
+    if backend == "scratch":
+        opt = scratch.optim.SGD([scratch.Parameter(np.zeros(1))], lr=lr, momentum=0.9)
+    else:
+        import torch
+
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr, momentum=0.9)
+    sched = make_scheduler(opt)
+    lrs = []
+    for _ in range(steps):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()        # (no gradient: the weight stays put; torch wants step() before scheduler.step())
+        sched.step()
+    return np.array(lrs)
+
+
+def log_uniform(rng: np.random.Generator, low: float, high: float, n: int) -> np.ndarray:
+    """n values whose logarithm is uniform in [log low, log high]: each decade is sampled equally often."""
+    return np.exp(rng.uniform(np.log(low), np.log(high), n))
+
+
+def grid_count(values_per_parameter: int, n_parameters: int) -> int:
+    """Number of runs of a full grid: values ** parameters (3 values: 3, 9, 27 runs for 1, 2, 3 parameters)."""
+    return values_per_parameter ** n_parameters
+
+
+# ---------------------------------------------------------------- pictures
+
+_COLOURS: dict[str, str] = {"SGD": "#444444", "Momentum": "#dd8452", "Nesterov": "#c44e52",
+                            "Adagrad": "#55a868", "RMSprop": "#8172b3", "Adam": "#4c72b0"}
+
+
+def plot_surface(surface: Surface, ax=None, resolution: int = 160):
+    """Filled log-spaced contours of f over the surface's box, its minima as stars; returns the Axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    xs = np.linspace(*surface.xlim, resolution)
+    ys = np.linspace(*surface.ylim, resolution)
+    X, Y = np.meshgrid(xs, ys)
+    Z = surface.f(X, Y)
+    Z = Z - Z.min() + 1e-3
+    levels = np.geomspace(Z.min(), Z.max(), 25)
+    ax.contourf(X, Y, Z, levels=levels, cmap="Greys_r", norm=plt.matplotlib.colors.LogNorm(), alpha=0.55)
+    ax.contour(X, Y, Z, levels=levels, colors="k", linewidths=0.3, alpha=0.5)
+    for m in surface.minima:
+        ax.plot(*m, marker="*", color="gold", markersize=14, markeredgecolor="k", zorder=5)
+    ax.set(xlim=surface.xlim, ylim=surface.ylim, xlabel="x", ylabel="y")
+    ax.set_title(f"{surface.name}: {surface.formula}", fontsize=10)
+    return ax
+
+
+def plot_paths(surface: Surface, paths: Mapping[str, np.ndarray], ax=None, lrs: Mapping[str, float] | None = None):
+    """Trajectories (each (T, 2)) drawn over the contours of ``surface``; returns the Axes."""
+    ax = plot_surface(surface, ax)
+    for name, path in paths.items():
+        label = f"{name} (lr {lrs[name]:g})" if lrs and name in lrs else name
+        clipped = np.clip(path, [surface.xlim[0] - 1, surface.ylim[0] - 1], [surface.xlim[1] + 1, surface.ylim[1] + 1])
+        ax.plot(clipped[:, 0], clipped[:, 1], "o-", color=_COLOURS.get(name), markersize=2.5, linewidth=1.3,
+                label=label)
+    if paths:
+        ax.plot(*next(iter(paths.values()))[0], "ks", markersize=6, label="start")
+    ax.legend(fontsize=7, loc="lower right")
+    return ax
+
+
+def plot_race(surface: Surface, paths: Mapping[str, np.ndarray], lrs: Mapping[str, float] | None = None,
+              title: str | None = None):
+    """Two panels: the trajectories over the contours, and f along each trajectory (log scale). Returns the Figure."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    plot_paths(surface, paths, left, lrs={**surface.lrs, **(lrs or {})})
+    floor = min(float(np.min(surface.f(p[:, 0], p[:, 1]))) for p in paths.values())
+    for name, path in paths.items():
+        right.plot(surface.f(path[:, 0], path[:, 1]) - min(floor, 0) + 1e-12, color=_COLOURS.get(name), label=name)
+    right.set(yscale="log", xlabel="step", ylabel="f(x, y)" + (" - min" if floor < 0 else ""),
+              title="loss along the way")
+    right.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.84 if title else 0.9, wspace=0.25)  # (no tight_layout: slow)
+    return fig
+
+
+def plot_race_grid(names: Sequence[str] = ("ravine", "saddle", "rosenbrock"), optimizers: Sequence[str] = OPTIMIZERS):
+    """One panel per surface, every optimiser raced from the surface's start with its default lr. Returns the Figure."""
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.2))
+    for ax, name in zip(np.atleast_1d(axes), names):
+        surface = SURFACES[name]
+        plot_paths(surface, race(surface, optimizers), ax, lrs=surface.lrs)
+    fig.tight_layout()
+    return fig
+
+
+def explore_optimizer(surface: str = "ravine", optimizer: str = "Adam", lr: float = 0.5,
+                      x0: float | None = None, y0: float | None = None, steps: int | None = None,
+                      compare_sgd: bool = True):
+    """The widget's figure: one optimiser's trajectory (plus plain SGD at its default lr, for reference).
+
+    surface: a key of SURFACES; optimizer: one of OPTIMIZERS; (x0, y0): the start (None: the surface's).
+    Returns the Figure (plot_race's two panels).
+    """
+    s = SURFACES[surface]
+    start = (s.start[0] if x0 is None else x0, s.start[1] if y0 is None else y0)
+    steps = s.steps if steps is None else steps
+    paths = {optimizer: run_scratch(s, optimizer, lr, start, steps)}
+    lrs = {optimizer: lr}
+    if compare_sgd and optimizer != "SGD":
+        paths["SGD"] = run_scratch(s, "SGD", s.lrs["SGD"], start, steps)
+        lrs["SGD"] = s.lrs["SGD"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        final = float(s.f(*paths[optimizer][-1]))
+        return plot_race(s, paths, lrs, title=f"{optimizer}, lr = {lr:g}, start ({start[0]:g}, {start[1]:g}), "
+                                              f"{steps} steps; final f = {final:.3g}")
+
+
+def plot_lr_curves(curves: Mapping[str, np.ndarray], ax=None):
+    """Learning rate against step, one line per schedule; returns the Axes."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5))
+    for name, lrs in curves.items():
+        ax.plot(lrs, label=name)
+    ax.set(xlabel="step (scheduler.step() calls)", ylabel="learning rate", title="learning-rate schedules")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_search(grid: Sequence[dict], random: Sequence[dict]):
+    """Grid vs random search: every trial at (lr, weight decay), coloured by validation accuracy,
+    and validation accuracy against lr (the important parameter). Trials are dicts with "lr", "wd", "val_acc".
+    Returns the Figure."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    accs = [t["val_acc"] for t in list(grid) + list(random)]
+    for trials, marker, name in ((grid, "s", "grid"), (random, "o", "random")):
+        sc = left.scatter([t["lr"] for t in trials], [t["wd"] for t in trials], c=[t["val_acc"] for t in trials],
+                          marker=marker, s=90, cmap="viridis", vmin=min(accs), vmax=max(accs), edgecolors="k", label=name)
+        right.scatter([t["lr"] for t in trials], [t["val_acc"] for t in trials], marker=marker, s=50, label=name)
+    fig.colorbar(sc, ax=left, label="validation accuracy")
+    left.set(xscale="log", yscale="log", xlabel="learning rate", ylabel="weight decay", title="where the trials went")
+    right.set(xscale="log", xlabel="learning rate", ylabel="validation accuracy", title="accuracy against lr")
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,195 @@
+"""Notebook 04's helpers: 2-D surfaces, scratch vs torch optimiser trajectories, the widget callback, exercises."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from course_lib import optim_visuals as ov  # noqa: E402
+from course_lib import scratch  # noqa: E402
+from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
+from course_lib.exercises.nb04 import EXERCISES as NB04  # noqa: E402
+from course_lib.scratch import numerical_gradient  # noqa: E402
+
+EX = {ex.key: ex for ex in NB04}
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+# ---------------------------------------------------------------- surfaces
+
+
+@pytest.mark.parametrize("name", list(ov.SURFACES))
+def test_gradients_match_finite_differences(name):
+    s = ov.SURFACES[name]
+    for point in ([0.3, -0.7], [-1.2, 1.0], [1.5, 0.2]):
+        p = np.array(point)
+        numeric = numerical_gradient(lambda: s.f(p[0], p[1]), p)
+        assert np.allclose(s.grad(p), numeric, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", list(ov.SURFACES))
+def test_minima_are_stationary_and_lowest(name):
+    s = ov.SURFACES[name]
+    X, Y = np.meshgrid(np.linspace(*s.xlim, 50), np.linspace(*s.ylim, 50))
+    for m in s.minima:
+        assert np.allclose(s.grad(np.array(m)), 0.0)
+        assert s.f(*m) <= s.f(X, Y).min() + 1e-12
+
+
+# ---------------------------------------------------------------- optimisers on the plane
+
+
+@pytest.mark.parametrize("surface", list(ov.SURFACES))
+@pytest.mark.parametrize("optimizer", ov.OPTIMIZERS)
+def test_scratch_trajectory_equals_torch(surface, optimizer):
+    s = ov.SURFACES[surface]
+    ours = ov.run_scratch(s, optimizer, s.lrs[optimizer], steps=50)
+    theirs = ov.run_torch(s, optimizer, s.lrs[optimizer], steps=50)
+    assert ours.shape == theirs.shape == (51, 2)
+    assert np.allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_default_learning_rates_make_progress():
+    for s in ov.SURFACES.values():
+        finals = ov.final_losses(s, ov.race(s))
+        start = float(s.f(*s.start))
+        assert all(np.isfinite(v) and v < start for v in finals.values()), (s.name, finals)
+
+
+def test_race_tells_the_lecture_story():
+    ravine = ov.final_losses(ov.SURFACES["ravine"], ov.race(ov.SURFACES["ravine"]))
+    saddle = ov.final_losses(ov.SURFACES["saddle"], ov.race(ov.SURFACES["saddle"]))
+    assert ravine["Momentum"] < ravine["SGD"] / 100          # momentum beats SGD in a ravine
+    assert saddle["SGD"] > 0.2 and saddle["Adam"] < 0.01     # SGD stalls at the saddle, Adam escapes
+
+
+def test_start_and_steps_are_respected():
+    path = ov.run_scratch(ov.SURFACES["saddle"], "Adam", 0.1, start=(0.5, -0.5), steps=7)
+    assert path.shape == (8, 2) and np.array_equal(path[0], [0.5, -0.5])
+
+
+def test_unknown_optimizer_and_backend_are_refused():
+    with pytest.raises(ValueError, match="unknown optimiser"):
+        ov.make_optimizer("Adadelta", [scratch.Parameter(np.zeros(2))], 0.1)
+    with pytest.raises(ValueError, match="backend"):
+        ov.make_optimizer("SGD", [scratch.Parameter(np.zeros(2))], 0.1, backend="jax")
+
+
+# ---------------------------------------------------------------- the lecture's numbers
+
+
+def test_effective_learning_rate_of_momentum():
+    assert ov.effective_lr_factor(0.9) == pytest.approx(10.0, abs=1e-6)
+    assert ov.effective_lr_factor(0.8) == pytest.approx(5.0, abs=1e-6)
+    assert ov.effective_lr_factor(0.0) == pytest.approx(1.0)
+
+
+def test_adam_first_step_is_lr_for_any_gradient_scale():
+    for g in (1000.0, 1.0, 0.001):
+        assert ov.first_steps("Adam", [g], lr=0.1)[0] == pytest.approx(0.1, abs=1e-5)
+    assert ov.first_steps("SGD", [1000.0], lr=0.1)[0] == pytest.approx(100.0)
+
+
+def test_rmsprop_forgets_and_adagrad_does_not():
+    grads = [10.0] * 100 + [0.1] * 1000
+    assert ov.first_steps("RMSprop", grads, 0.01)[-1] > 0.008
+    assert ov.first_steps("Adagrad", grads, 0.01)[-1] < 1e-4
+
+
+def test_grid_count_and_log_uniform():
+    assert [ov.grid_count(3, k) for k in (1, 2, 3)] == [3, 9, 27]
+    v = ov.log_uniform(np.random.default_rng(0), 1e-4, 1.0, 20000)
+    assert v.min() >= 1e-4 and v.max() <= 1.0
+    assert np.mean(v > 0.1) == pytest.approx(0.25, abs=0.02)
+
+
+@pytest.mark.parametrize("name", ["StepLR", "ExponentialLR", "CosineAnnealingLR", "OneCycleLR", "LinearLR"])
+def test_lr_curve_same_in_scratch_and_torch(name):
+    kwargs = {"StepLR": dict(step_size=7, gamma=0.5), "ExponentialLR": dict(gamma=0.9),
+              "CosineAnnealingLR": dict(T_max=20), "OneCycleLR": dict(max_lr=0.2, total_steps=30),
+              "LinearLR": dict(start_factor=0.2, total_iters=5)}[name]
+    ours = ov.lr_curve(lambda opt: getattr(scratch.lr_scheduler, name)(opt, **kwargs), 30)
+    theirs = ov.lr_curve(lambda opt: getattr(torch.optim.lr_scheduler, name)(opt, **kwargs), 30, backend="torch")
+    assert np.allclose(ours, theirs, rtol=1e-12, atol=0)
+
+
+# ---------------------------------------------------------------- pictures and the widget callback
+
+
+@pytest.mark.parametrize("surface", list(ov.SURFACES))
+@pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
+def test_explore_optimizer_returns_a_figure(surface, optimizer):
+    fig = ov.explore_optimizer(surface, optimizer, lr=ov.SURFACES[surface].lrs[optimizer])
+    assert isinstance(fig, plt.Figure) and len(fig.axes) == 2
+    assert "final f" in fig._suptitle.get_text()
+
+
+def test_explore_optimizer_survives_a_diverging_learning_rate():
+    fig = ov.explore_optimizer("ravine", "SGD", lr=10.0, x0=1.0, y0=1.0, steps=100)
+    assert isinstance(fig, plt.Figure)
+
+
+def test_plot_race_grid_and_search_and_lr_curves():
+    assert len(ov.plot_race_grid().axes) == 3
+    trials = [{"lr": 10.0 ** -k, "wd": 1e-4, "val_acc": 0.5 + 0.1 * k} for k in (1, 2, 3)]
+    assert len(ov.plot_search(trials, trials).axes) == 3            # two panels and a colour bar
+    ax = ov.plot_lr_curves({"constant": np.full(10, 0.1)})
+    assert len(ax.lines) == 1
+
+
+# ---------------------------------------------------------------- exercises
+
+
+def _adam_without_correction(w, grad, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def _adam_right(w, grad, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad ** 2
+    return w - lr * (m / (1 - beta1 ** t)) / (np.sqrt(v / (1 - beta2 ** t)) + eps), m, v
+
+
+def test_exercise_references_pass_their_own_checks():
+    for ex in NB04:
+        assert run_check(ex, ex.reference).startswith("✔")
+
+
+def test_right_answers_pass():
+    assert run_check(EX["04.adam_step"], _adam_right).startswith("✔")
+    assert run_check(EX["04.sgd_momentum_step"], lambda w, g, b, lr, m: (w - lr * (m * b + g), m * b + g)).startswith("✔")
+    assert run_check(EX["04.step_lr"], lambda lr0, k, gamma, t: lr0 * gamma ** (t // k)).startswith("✔")
+
+
+def test_adam_without_bias_correction_fails_with_a_hint():
+    with pytest.raises(ExerciseFailed, match="04.adam_step.*differ") as err:
+        run_check(EX["04.adam_step"], _adam_without_correction)
+    assert "1 - beta1**t" in str(err.value)
+
+
+def test_rmsprop_without_square_root_fails():
+    with pytest.raises(ExerciseFailed, match="04.rmsprop_step"):
+        run_check(EX["04.rmsprop_step"], lambda w, g, s, lr, a, eps: (w - lr * g / (a * s + (1 - a) * g ** 2 + eps),
+                                                                         a * s + (1 - a) * g ** 2))
+
+
+def test_smooth_exponential_decay_is_not_step_lr():
+    with pytest.raises(ExerciseFailed, match="04.step_lr"):
+        run_check(EX["04.step_lr"], lambda lr0, k, gamma, t: lr0 * gamma ** (t / k))
+
+
+def test_unattempted_exercise_says_so():
+    def stub(*args):
+        raise NotImplementedError
+    with pytest.raises(ExerciseFailed, match="not attempted"):
+        run_check(EX["04.sgd_momentum_step"], stub)
