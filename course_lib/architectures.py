@@ -299,7 +299,8 @@ def googlenet(num_classes: int = 1000, transform_input: bool = False) -> GoogLeN
     For torchvision's ImageNet weights, match its preprocessing with transform_input=True:
         net = googlenet(transform_input=True)
         net.load_state_dict(torchvision.models.googlenet(weights="DEFAULT").state_dict())
-    The lecture's "4 million" is the 2014 paper's rough figure; the count we check is torchvision's.
+    The lecture's "4 million" matches no count we could find (the paper says "12x fewer parameters than
+    AlexNet", about 5M); the count we check is torchvision's.
     """
     return GoogLeNet(num_classes, transform_input=transform_input)
 
