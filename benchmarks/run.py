@@ -115,10 +115,24 @@ def op_cases(batch: int = 256):
     ]
 
 
+def layer_case(name: str, ours, theirs, x: np.ndarray):
+    """(name, scratch fn, torch fn): one forward and backward pass of the same layer on the same input."""
+    xt = torch.tensor(x, requires_grad=True)
+
+    def run_ours():
+        y = ours(x)
+        ours.backward(np.ones_like(y))
+
+    def run_theirs():
+        xt.grad = None
+        theirs.zero_grad()
+        theirs(xt).sum().backward()
+
+    return name, run_ours, run_theirs
+
+
 def conv_cases():
-    """Convolution and max pooling layers, float32, forward+backward, the same inputs on both sides."""
-    F = scratch.functional
-    cases = []
+    """Convolution and max pooling layers (scratch modules vs torch.nn), float32, forward+backward."""
     shapes = [  # name, batch, in, out, kernel, stride, padding, H
         ("LeNet conv1 1->6 5x5 p2 @28", 64, 1, 6, 5, 1, 2, 28),
         ("LeNet conv2 6->16 5x5 @14", 64, 6, 16, 5, 1, 0, 14),
@@ -126,36 +140,15 @@ def conv_cases():
         ("AlexNet conv1 3->96 11x11 s4 p2 @224", 4, 3, 96, 11, 4, 2, 224),
     ]
     rng = np.random.default_rng(2)
+    cases = []
     for name, n, c_in, c_out, k, s, p, h in shapes:
+        theirs = torch.nn.Conv2d(c_in, c_out, k, s, p)
+        ours = scratch.Conv2d(c_in, c_out, k, s, p).float()
+        ours.load_state_dict(theirs.state_dict())
         x = rng.standard_normal((n, c_in, h, h), dtype=np.float32)
-        w = rng.standard_normal((c_out, c_in, k, k), dtype=np.float32)
-        b = rng.standard_normal(c_out, dtype=np.float32)
-        g = np.ones_like(F.conv2d(x, w, b, s, p))
-        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-        gt = torch.from_numpy(g)
-
-        def ours(x=x, w=w, b=b, g=g, s=s, p=p):
-            F.conv2d(x, w, b, s, p)
-            F.conv2d_backward(g, x, w, s, p)
-
-        def theirs(xt=xt, wt=wt, bt=bt, gt=gt, s=s, p=p):
-            xt.grad = wt.grad = bt.grad = None
-            TF.conv2d(xt, wt, bt, s, p).backward(gt)
-
-        cases.append((f"{name}, batch {n}, fwd+bwd", ours, theirs))
+        cases.append(layer_case(f"{name}, batch {n}, fwd+bwd", ours, theirs, x))
     x = rng.standard_normal((64, 16, 28, 28), dtype=np.float32)
-    xt = torch.tensor(x, requires_grad=True)
-    g = np.ones((64, 16, 14, 14), dtype=np.float32)
-
-    def pool_ours():
-        F.max_pool2d(x, 2)
-        F.max_pool2d_backward(g, x, 2)
-
-    def pool_theirs():
-        xt.grad = None
-        TF.max_pool2d(xt, 2).backward(torch.from_numpy(g))
-
-    cases.append(("max pool 2x2 (64, 16, 28, 28), fwd+bwd", pool_ours, pool_theirs))
+    cases.append(layer_case("max pool 2x2 (64, 16, 28, 28), fwd+bwd", scratch.MaxPool2d(2), torch.nn.MaxPool2d(2), x))
     return cases
 
 

@@ -465,11 +465,11 @@ def plot_images(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = 
 
 def plot_im2col(x: np.ndarray, kernel_size: int) -> Figure:
     """im2col on one small single-channel image x (H, W): the image with its numbers, and the matrix whose
-    row r is window r flattened ((O*O, F*F), from functional_conv.im2col, stride 1, no padding).
-    A convolution is then one matrix product: rows @ kernel.ravel()."""
+    row r is window r flattened ((O*O, F*F): the transpose of functional_conv.im2col, which stores the
+    windows as columns; stride 1, no padding). A convolution is then one matrix product: rows @ kernel.ravel()."""
     x = np.asarray(x, dtype=float)
     out = ca.conv_output_shape(x.shape, kernel_size)
-    cols = im2col(x[None, None], (kernel_size, kernel_size), (1, 1), (1, 1), out)
+    cols = im2col(x[None, None], (kernel_size, kernel_size), (1, 1), (1, 1), out).T  # one row per window
     fig, (a, b) = plt.subplots(1, 2, figsize=(3 + 0.45 * cols.shape[1], max(2.6, 0.34 * cols.shape[0] + 0.8)),
                                gridspec_kw=dict(width_ratios=[x.shape[1], cols.shape[1]]))
     first = np.zeros(x.shape, bool)

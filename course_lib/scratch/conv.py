@@ -45,12 +45,13 @@ class Conv2d(Module):
         x = as_float_array(x, "Conv2d input")
         check_ndim(x, (4,), repr(self), "(N, C, H, W); for one image use x[None]")
         self._x = x
-        return C.conv2d(x, self.weight.data, None if self.bias is None else self.bias.data,
-                        self.stride, self.padding, self.dilation)
+        y, self._cols = C.conv2d(x, self.weight.data, None if self.bias is None else self.bias.data,
+                                 self.stride, self.padding, self.dilation, return_cols=True)
+        return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         grad_x, grad_w, grad_b = C.conv2d_backward(grad_output, self._saved("_x"), self.weight.data,
-                                                   self.stride, self.padding, self.dilation)
+                                                   self.stride, self.padding, self.dilation, cols=self._cols)
         _accumulate(self, grad_w, grad_b)
         return grad_x
 

@@ -57,28 +57,32 @@ def windows(x_pad: np.ndarray, kernel, stride, dilation, out_hw) -> np.ndarray:
 
 
 def im2col(x_pad: np.ndarray, kernel, stride, dilation, out_hw) -> np.ndarray:
-    """Every window as a row: (N * H_out * W_out, C * kH * kW), ready for one matrix product."""
+    """Every window as a column: (C * kH * kW, N * H_out * W_out), ready for one matrix product.
+
+    Column order (n, i, j) and row order (c, u, v); copying keeps each output row (W_out values)
+    contiguous, which is what makes this copy fast.
+    """
     w = windows(x_pad, kernel, stride, dilation, out_hw)
     n, c, kh, kw, ho, wo = w.shape
-    return w.transpose(0, 4, 5, 1, 2, 3).reshape(n * ho * wo, c * kh * kw)
+    return w.transpose(1, 2, 3, 0, 4, 5).reshape(c * kh * kw, n * ho * wo)
 
 
 def col2im(cols: np.ndarray, x_pad_shape, kernel, stride, dilation, out_hw) -> np.ndarray:
-    """The adjoint of im2col: add every row's entries back to the pixels they came from.
+    """The adjoint of im2col: add every column's entries back to the pixels they came from.
 
-    cols: (N * H_out * W_out, C * kH * kW) -> (N, C, H_pad, W_pad). Overlapping windows add up.
+    cols: (C * kH * kW, N * H_out * W_out) -> (N, C, H_pad, W_pad). Overlapping windows add up.
     Loops over the kH * kW kernel offsets only; each iteration is one strided array addition.
     """
     n, c = x_pad_shape[:2]
     (kh, kw), (ho, wo) = kernel, out_hw
-    blocks = cols.reshape(n, ho, wo, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (N, C, kH, kW, H_out, W_out)
-    out = np.zeros(x_pad_shape, dtype=cols.dtype)
+    blocks = cols.reshape(c, kh, kw, n, ho, wo)
+    out = np.zeros((c, n, *x_pad_shape[2:]), dtype=cols.dtype)  # channels first while adding
     for u in range(kh):
         for v in range(kw):
             rows = slice(u * dilation[0], u * dilation[0] + stride[0] * (ho - 1) + 1, stride[0])
             columns = slice(v * dilation[1], v * dilation[1] + stride[1] * (wo - 1) + 1, stride[1])
-            out[:, :, rows, columns] += blocks[:, :, u, v]
-    return out
+            out[:, :, rows, columns] += blocks[:, u, v]
+    return out.transpose(1, 0, 2, 3)
 
 
 def _unpad(x_pad: np.ndarray, padding) -> np.ndarray:
@@ -87,32 +91,37 @@ def _unpad(x_pad: np.ndarray, padding) -> np.ndarray:
 
 
 def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
-           stride=1, padding=0, dilation=1) -> np.ndarray:
-    """Fast 2-D convolution: im2col, then (N H_out W_out, C kH kW) @ (C kH kW, C_out)."""
+           stride=1, padding=0, dilation=1, return_cols: bool = False):
+    """Fast 2-D convolution: im2col, then (C_out, C kH kW) @ (C kH kW, N H_out W_out).
+
+    With return_cols, also the im2col matrix, so that a layer can reuse it in its backward pass.
+    """
     check_ndim(x, (4,), "conv2d", "(N, C, H, W); for one image use x[None]")
     stride, padding, dilation, out_hw = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     cols = im2col(_pad(x, padding), weight.shape[2:], stride, dilation, out_hw)
-    y = cols @ weight.reshape(weight.shape[0], -1).T  # (N H_out W_out, C_out)
+    y = weight.reshape(weight.shape[0], -1) @ cols  # (C_out, N H_out W_out)
     if bias is not None:
-        y += bias
-    n, (ho, wo) = x.shape[0], out_hw
-    return y.reshape(n, ho, wo, -1).transpose(0, 3, 1, 2)
+        y += bias[:, None]
+    y = y.reshape(weight.shape[0], x.shape[0], *out_hw).transpose(1, 0, 2, 3)
+    return (y, cols) if return_cols else y
 
 
 def conv2d_backward(grad_output: np.ndarray, x: np.ndarray, weight: np.ndarray,
-                    stride=1, padding=0, dilation=1):
+                    stride=1, padding=0, dilation=1, cols: np.ndarray | None = None):
     """Gradients of conv2d: returns (dx (N, C, H, W), dW (C_out, C, kH, kW), db (C_out,)).
 
-    With dY as rows (N H_out W_out, C_out):  dW = dY^T cols,  d cols = dY W,  dx = col2im(d cols).
+    With dY as a matrix (C_out, N H_out W_out):  dW = dY cols^T,  d cols = W^T dY,  dx = col2im(d cols).
+    ``cols`` is the forward pass's im2col matrix, recomputed when not given.
     """
     stride, padding, dilation, out_hw = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
-    x_pad = _pad(x, padding)
-    cols = im2col(x_pad, weight.shape[2:], stride, dilation, out_hw)
-    dy = grad_output.transpose(0, 2, 3, 1).reshape(-1, weight.shape[0])
-    grad_weight = (dy.T @ cols).reshape(weight.shape)
-    grad_cols = dy @ weight.reshape(weight.shape[0], -1)
-    grad_x = _unpad(col2im(grad_cols, x_pad.shape, weight.shape[2:], stride, dilation, out_hw), padding)
-    return grad_x, grad_weight, dy.sum(axis=0)
+    x_pad_shape = (*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
+    if cols is None:
+        cols = im2col(_pad(x, padding), weight.shape[2:], stride, dilation, out_hw)
+    dy = grad_output.transpose(1, 0, 2, 3).reshape(weight.shape[0], -1)
+    grad_weight = (dy @ cols.T).reshape(weight.shape)
+    grad_cols = weight.reshape(weight.shape[0], -1).T @ dy
+    grad_x = _unpad(col2im(grad_cols, x_pad_shape, weight.shape[2:], stride, dilation, out_hw), padding)
+    return grad_x, grad_weight, dy.sum(axis=1)
 
 
 def conv2d_loops(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
@@ -200,8 +209,8 @@ def conv_transpose2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None 
 def _input_gradient(grad_output, weight, x_shape, stride, padding, dilation):
     """dL/dx of conv2d for an input of shape x_shape, given dL/dy (the col2im half of conv2d_backward)."""
     x_pad_shape = (*x_shape[:2], x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1])
-    dy = grad_output.transpose(0, 2, 3, 1).reshape(-1, weight.shape[0])
-    grad_cols = dy @ weight.reshape(weight.shape[0], -1)
+    dy = grad_output.transpose(1, 0, 2, 3).reshape(weight.shape[0], -1)
+    grad_cols = weight.reshape(weight.shape[0], -1).T @ dy
     cols_to_image = col2im(grad_cols, x_pad_shape, weight.shape[2:], stride, dilation, grad_output.shape[2:])
     return _unpad(cols_to_image, padding)
 
@@ -211,13 +220,13 @@ def conv_transpose2d_backward(grad_output: np.ndarray, x: np.ndarray, weight: np
     """Gradients of conv_transpose2d: (dx, dW, db). dx is an ordinary conv2d of grad_output.
 
     Seen as a convolution from y-space to x-space, y = conv_transpose2d(x) has x in the role of dY and
-    grad_output in the role of the convolution's input: so dW = x-rows^T im2col(grad_output).
+    grad_output in the role of the convolution's input: so dW = x-matrix im2col(grad_output)^T.
     """
     stride, padding, dilation, _ = conv_transpose_output_hw(
         x.shape, weight.shape, stride, padding, output_padding, dilation)
-    g_pad = _pad(grad_output, padding)
-    cols = im2col(g_pad, weight.shape[2:], stride, dilation, x.shape[2:])
-    x_rows = x.transpose(0, 2, 3, 1).reshape(-1, weight.shape[0])
-    grad_x = (cols @ weight.reshape(weight.shape[0], -1).T).reshape(x.shape[0], *x.shape[2:], -1).transpose(0, 3, 1, 2)
-    grad_weight = (x_rows.T @ cols).reshape(weight.shape)
+    cols = im2col(_pad(grad_output, padding), weight.shape[2:], stride, dilation, x.shape[2:])
+    x_matrix = x.transpose(1, 0, 2, 3).reshape(weight.shape[0], -1)  # (C_in, N H W)
+    grad_x = (weight.reshape(weight.shape[0], -1) @ cols).reshape(weight.shape[0], x.shape[0], *x.shape[2:])
+    grad_x = grad_x.transpose(1, 0, 2, 3)
+    grad_weight = (x_matrix @ cols.T).reshape(weight.shape)
     return grad_x, grad_weight, grad_output.sum(axis=(0, 2, 3))

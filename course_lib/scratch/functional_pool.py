@@ -53,10 +53,14 @@ def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_indice
     return (best, where) if return_indices else best
 
 
-def max_pool2d_backward(grad_output: np.ndarray, x: np.ndarray, kernel_size, stride=None, padding=0):
-    """The whole gradient of each window goes to the position of its maximum; the rest get 0."""
+def max_pool2d_backward(grad_output: np.ndarray, x: np.ndarray, kernel_size, stride=None, padding=0,
+                        indices: np.ndarray | None = None):
+    """The whole gradient of each window goes to the position of its maximum; the rest get 0.
+
+    ``indices`` are the forward pass's window offsets of the maxima (recomputed when not given).
+    """
     kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
-    _, where = max_pool2d(x, kernel_size, stride, padding, return_indices=True)
+    where = indices if indices is not None else max_pool2d(x, kernel_size, stride, padding, return_indices=True)[1]
     grad_pad = np.zeros((*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]), dtype=grad_output.dtype)
     for u in range(kernel[0]):
         for v in range(kernel[1]):

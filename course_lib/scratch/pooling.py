@@ -24,10 +24,12 @@ class MaxPool2d(_Pool2d):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._x = as_float_array(x, "MaxPool2d input")
-        return P.max_pool2d(self._x, self.kernel_size, self.stride, self.padding)
+        y, self._indices = P.max_pool2d(self._x, self.kernel_size, self.stride, self.padding, return_indices=True)
+        return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return P.max_pool2d_backward(grad_output, self._saved("_x"), self.kernel_size, self.stride, self.padding)
+        return P.max_pool2d_backward(grad_output, self._saved("_x"), self.kernel_size, self.stride, self.padding,
+                                     indices=self._indices)
 
 
 class AvgPool2d(_Pool2d):
