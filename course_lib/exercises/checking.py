@@ -41,8 +41,11 @@ def _diagnose(got: np.ndarray, want: np.ndarray) -> str:
         return "Your values have the opposite sign everywhere."
     if want.ndim == 2 and want.shape[0] == want.shape[1] and np.allclose(got, want.T):
         return "Your answer is the transpose of the expected one."
-    ratio = got[np.abs(want) > 1e-12] / want[np.abs(want) > 1e-12]
-    if ratio.size == 1:
+    nonzero = np.abs(want) > 1e-12
+    ratio = got[nonzero] / want[nonzero]
+    if not np.allclose(got[~nonzero], 0.0):
+        return ""
+    if want.size == 1 and ratio.size == 1:
         return f"Your value is {ratio[0]:.4g} times the expected one."
     if ratio.size and np.allclose(ratio, ratio[0]) and not np.isclose(ratio[0], 1.0):
         return f"Your values are all {ratio[0]:.4g} times the expected ones (a missing 1/N, or a factor of 2?)."
