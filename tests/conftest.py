@@ -1,6 +1,11 @@
-"""Shared fixtures: torch devices to compare against (CUDA only where a GPU is present)."""
-import pytest
-import torch
+"""Shared fixtures: torch devices to compare against (CUDA only where a GPU is present), headless figures."""
+import matplotlib
+
+matplotlib.use("Agg")  # tests draw figures without a screen
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 DEVICES = [
     "cpu",
@@ -17,3 +22,10 @@ def device(request):
 @pytest.fixture
 def rng():
     return __import__("numpy").random.default_rng(1234)
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Close every figure a test drew, so hundreds of figure tests don't pile up in memory."""
+    yield
+    plt.close("all")

@@ -1,27 +1,16 @@
 """course_lib.architecture_visuals (notebook 07) and the exercises of course_lib.exercises.nb07."""
-import matplotlib
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch import nn
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from torch import nn  # noqa: E402
-
-from course_lib import architecture_visuals as av  # noqa: E402
-from course_lib import architectures, conv_arithmetic as ca  # noqa: E402
-from course_lib.data import load_mnist, standardize  # noqa: E402
-from course_lib.exercises import nb07  # noqa: E402
-from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
-from course_lib.scratch import functional as sf  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from course_lib import architecture_visuals as av
+from course_lib import architectures, conv_arithmetic as ca
+from course_lib.data import load_mnist, standardize
+from course_lib.exercises import nb07
+from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.scratch import functional as sf
 
 
 # ---------------------------------------------------------------- lecture data and figures

@@ -1,24 +1,14 @@
 """Scalar circuits (notebook 03): the lecture's numbers, autograd parity, the pictures, and the exercises."""
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from course_lib import circuits  # noqa: E402
-from course_lib.exercises import EXERCISES, check  # noqa: E402
-from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
-from course_lib.exercises.nb03 import tuple_answer  # noqa: E402
-from course_lib.scratch import functional as F  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from course_lib import circuits
+from course_lib.exercises import EXERCISES, check
+from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.exercises.nb03 import tuple_answer
+from course_lib.scratch import functional as F
 
 
 def test_sigmoid_circuit_reproduces_the_lecture_numbers():

@@ -2,34 +2,24 @@
 callback and the exercises' checkers."""
 import itertools
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from matplotlib.animation import FuncAnimation  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from course_lib import conv_arithmetic as ca  # noqa: E402
-from course_lib import conv_visuals as cv  # noqa: E402
-from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
-from course_lib.exercises.nb05 import EXERCISES as NB05  # noqa: E402
-from course_lib.scratch import functional as sf  # noqa: E402
+from course_lib import conv_arithmetic as ca
+from course_lib import conv_visuals as cv
+from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.exercises.nb05 import EXERCISES as NB05
+from course_lib.scratch import functional as sf
 
 EX = {ex.key: ex for ex in NB05}
 
 IMAGE5 = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], float)
 KERNEL3 = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], float)
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 # ---------------------------------------------------------------- geometry of the frames

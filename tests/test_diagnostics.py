@@ -1,28 +1,17 @@
 """course_lib.diagnostics on constructed cases whose right reading is known: a huge learning rate, dead ReLUs,
 saturated sigmoids, a healthy network (no false alarms), in scratch and in torch; plus notebook 08's exercises."""
-import matplotlib
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from course_lib import diagnostics as dg  # noqa: E402
-from course_lib import models, scratch, training  # noqa: E402
-from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
-from course_lib.exercises.nb08 import EXERCISES as NB08  # noqa: E402
-from course_lib.parity import copy_torch_to_scratch  # noqa: E402
+from course_lib import diagnostics as dg
+from course_lib import models, scratch, training
+from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.exercises.nb08 import EXERCISES as NB08
+from course_lib.parity import copy_torch_to_scratch
 
 EX = {ex.key: ex for ex in NB08}
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def blobs(n=512, d=20, classes=4, seed=0):

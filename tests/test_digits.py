@@ -1,8 +1,4 @@
 """Tests for course_lib.digits (notebook 00's first look at the digits) and notebook 00's exercises."""
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -16,12 +12,6 @@ from course_lib.exercises.checking import ExerciseFailed, run_check
 @pytest.fixture(scope="module")
 def train():
     return load_mnist("train")
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_class_counts_match_the_data_readme(train):

@@ -1,27 +1,17 @@
 """Notebook 02's helpers: the loss explorer's numbers and pictures, and the exercises' checkers."""
 import time
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-from course_lib import losses_explorer as lx  # noqa: E402
-from course_lib.exercises import EXERCISES  # noqa: E402
-from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
-from course_lib.exercises.nb02 import EXERCISES as NB02  # noqa: E402
-from course_lib.scratch import numerical_gradient  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from course_lib import losses_explorer as lx
+from course_lib.exercises import EXERCISES
+from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.exercises.nb02 import EXERCISES as NB02
+from course_lib.scratch import numerical_gradient
 
 
 # ---------------------------------------------------------------- loss_report
@@ -103,7 +93,7 @@ def test_weight_roughness_prefers_smooth_images():
                                   lx.plot_loss_report])
 def test_plots_return_figures(draw):
     fig = draw()
-    assert isinstance(fig, matplotlib.figure.Figure) and fig.axes
+    assert isinstance(fig, plt.Figure) and fig.axes
 
 
 def test_loss_report_figure_states_both_losses():

@@ -1,23 +1,12 @@
 """Tests of course_lib.neurons (notebook 01's pictures and explorers) and of the nb01 exercises."""
-import matplotlib
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from course_lib import neurons, scratch  # noqa: E402
-from course_lib.exercises import EXERCISES, ExerciseFailed, check, nb01  # noqa: E402
-from course_lib.exercises.checking import run_check  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from course_lib import neurons, scratch
+from course_lib.exercises import EXERCISES, ExerciseFailed, check, nb01
+from course_lib.exercises.checking import run_check
 
 
 # ------------------------------------------------------------------ activations

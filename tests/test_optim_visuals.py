@@ -1,26 +1,16 @@
 """Notebook 04's helpers: 2-D surfaces, scratch vs torch optimiser trajectories, the widget callback, exercises."""
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-
-from course_lib import optim_visuals as ov  # noqa: E402
-from course_lib import scratch  # noqa: E402
-from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
-from course_lib.exercises.nb04 import EXERCISES as NB04  # noqa: E402
-from course_lib.scratch import numerical_gradient  # noqa: E402
+from course_lib import optim_visuals as ov
+from course_lib import scratch
+from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.exercises.nb04 import EXERCISES as NB04
+from course_lib.scratch import numerical_gradient
 
 EX = {ex.key: ex for ex in NB04}
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 # ---------------------------------------------------------------- surfaces

@@ -1,28 +1,18 @@
 """Notebook 06's helpers: pooling numbers and pictures, the shift experiment, the widget, the exercises."""
 import time
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as TF  # noqa: E402
-
-from course_lib import pooling_visuals as pv  # noqa: E402
-from course_lib.exercises.checking import ExerciseFailed, run_check  # noqa: E402
-from course_lib.exercises.nb06 import EXERCISES as NB06  # noqa: E402
-from course_lib.scratch import functional as F  # noqa: E402
+from course_lib import pooling_visuals as pv
+from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.exercises.nb06 import EXERCISES as NB06
+from course_lib.scratch import functional as F
 
 BY_KEY = {ex.key: ex for ex in NB06}
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@ import importlib.util
 import io
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+
 import numpy as np
 import pytest
 import torch
@@ -12,8 +13,6 @@ from course_lib import architectures, data, scratch, transfer
 from course_lib.exercises import nb09
 from course_lib.exercises.checking import ExerciseFailed, run_check
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 SCRIPT = Path(__file__).resolve().parent.parent / "data" / "pretrain_digits04.py"
 
