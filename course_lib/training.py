@@ -87,6 +87,21 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs: int = 10, batch_size
     return history
 
 
+def fit_in_phases(model, loss_fn, optimizer, train, phases, val=None, **fit_options) -> History:
+    """``fit`` once per (learning rate, epochs) phase, e.g. [(0.05, 4), (0.01, 2)]; one History for the whole run.
+
+    The learning rate of every parameter group is set before each phase (a step schedule written out);
+    phase i shuffles with seed i unless ``seed`` is given.
+    """
+    parts = []
+    for i, (lr, epochs) in enumerate(phases):
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        options = {"seed": i, **fit_options}
+        parts.append(fit(model, loss_fn, optimizer, train, val=val, epochs=epochs, **options))
+    return History(**{name: sum((getattr(h, name) for h in parts), []) for name in History.__dataclass_fields__})
+
+
 def _scratch_step(model, loss_fn, optimizer, xb, yb) -> tuple[float, int]:
     model.train()
     scores = model(xb)

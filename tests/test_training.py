@@ -69,3 +69,15 @@ def test_pick_device_prefers_cuda_then_cpu():
     assert pick_device().type == expected
     assert pick_device("cpu").type == "cpu"
     assert describe_device(torch.device("cpu")).startswith("cpu (")
+
+
+def test_fit_in_phases_sets_each_learning_rate_and_joins_histories(digits):
+    from course_lib.training import fit_in_phases
+
+    x, y, xv, yv = digits
+    model = mlp([784, 8, 10])
+    opt = scratch.optim.SGD(model.parameters(), lr=1.0)
+    h = fit_in_phases(model, scratch.CrossEntropyLoss(), opt, (x, y), [(0.05, 2), (0.005, 1)], val=(xv, yv),
+                      progress=False)
+    assert len(h.train_loss) == len(h.val_acc) == 3
+    assert opt.param_groups[0]["lr"] == 0.005
