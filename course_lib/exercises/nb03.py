@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..circuits import sigmoid_circuit_grads
+from ..lessons.nb03_backprop import sigmoid_circuit_grads
 from ..scratch import functional as F
 from .checking import Exercise, ExerciseFailed, compare_answer
 

@@ -1,6 +1,6 @@
 """Pictures, small experiments and the widget callback of notebook 06 (pooling).
 
-    from course_lib import pooling_visuals as pv
+    from course_lib.lessons import nb06_pooling as pv
     pv.plot_pooling_example(pv.CS231N_EXAMPLE)               # windows, and the max / average / L2 outputs
     pv.plot_pool_gradients(pv.CS231N_EXAMPLE, np.ones((2, 2)))  # where the gradient goes in each kind
     pv.explore_pooling(images, index=0, kind="max", kernel_size=2, stride=2)   # the widget's figure
@@ -17,8 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from .conv_arithmetic import pool_output_size
-from .scratch import functional as F
+from ..conv_arithmetic import pool_output_size
+from ..scratch import functional as F
 
 POOL_KINDS: tuple[str, ...] = ("max", "avg", "l2")
 POOL_NAMES: dict[str, str] = {"max": "max pooling", "avg": "average pooling", "l2": "L2 pooling"}

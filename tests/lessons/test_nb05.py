@@ -11,7 +11,7 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
 from course_lib import conv_arithmetic as ca
-from course_lib import conv_visuals as cv
+from course_lib.lessons import nb05_convolution_arithmetic as cv
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb05 import EXERCISES as NB05
 from course_lib.scratch import functional as sf

@@ -1,11 +1,11 @@
-"""course_lib.architecture_visuals (notebook 07) and the exercises of course_lib.exercises.nb07."""
+"""course_lib.lessons.nb07_cnn_architectures (notebook 07) and the exercises of course_lib.exercises.nb07."""
 import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from course_lib import architecture_visuals as av
+from course_lib.lessons import nb07_cnn_architectures as av
 from course_lib import architectures, conv_arithmetic as ca
 from course_lib.data import load_mnist, standardize
 from course_lib.exercises import nb07

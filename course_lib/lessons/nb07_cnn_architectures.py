@@ -1,6 +1,6 @@
 """Pictures, the layer-stack explorer and the plain-vs-residual experiment of notebook 07 (CNN architectures).
 
-    from course_lib import architecture_visuals as av
+    from course_lib.lessons import nb07_cnn_architectures as av
     av.plot_ilsvrc()                                    # the "revolution of depth": top-5 error and depth per year
     av.plot_volumes(model, (1, 1, 28, 28))              # a network drawn as its feature-map volumes
     av.plot_blocks()                                    # plain, residual, dense and Inception blocks side by side
@@ -25,9 +25,9 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.ticker import FuncFormatter, NullLocator
 from torch import nn
 
-from . import architectures
-from . import conv_arithmetic as ca
-from .training import History, fit
+from .. import architectures
+from .. import conv_arithmetic as ca
+from ..training import History, fit
 
 # ---------------------------------------------------------------- numbers from the lecture decks
 

@@ -1,6 +1,6 @@
 """Pictures of convolution arithmetic for notebook 05: frame strips, the volume demo, the widget's callback.
 
-    from course_lib import conv_visuals as cv
+    from course_lib.lessons import nb05_convolution_arithmetic as cv
     cv.frame_strip(5, 3, stride=2, padding=1)            # a row of panels: padded input, window, output cell
     cv.transposed_frame_strip(2, 3, stride=2)            # a transposed convolution as a direct one
     cv.explore_conv(W=7, F=3, P=0, S=1, D=2, step=0)     # the widget's callback: draws and prints
@@ -22,9 +22,9 @@ import numpy as np
 from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
-from . import conv_arithmetic as ca
-from .scratch import functional as F
-from .scratch.functional_conv import im2col
+from .. import conv_arithmetic as ca
+from ..scratch import functional as F
+from ..scratch.functional_conv import im2col
 
 INPUT, PADDING, INSERTED = 0, 1, 2
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as TF
 
-from course_lib import pooling_visuals as pv
+from course_lib.lessons import nb06_pooling as pv
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb06 import EXERCISES as NB06
 from course_lib.scratch import functional as F

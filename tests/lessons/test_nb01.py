@@ -1,10 +1,11 @@
-"""Tests of course_lib.neurons (notebook 01's pictures and explorers) and of the nb01 exercises."""
+"""Tests of course_lib.lessons.nb01_neurons (notebook 01's pictures and explorers) and of the nb01 exercises."""
 import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
 
-from course_lib import neurons, scratch
+from course_lib import scratch
+from course_lib.lessons import nb01_neurons as neurons
 from course_lib.exercises import EXERCISES, ExerciseFailed, check, nb01
 from course_lib.exercises.checking import run_check
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import optim_visuals as ov
+from course_lib.lessons import nb04_optimization as ov
 from course_lib import scratch
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb04 import EXERCISES as NB04

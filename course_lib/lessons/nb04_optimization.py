@@ -1,6 +1,6 @@
 """2-D loss surfaces, optimiser races and the widget callback of notebook 04 (optimisation).
 
-    from course_lib import optim_visuals as ov
+    from course_lib.lessons import nb04_optimization as ov
     path = ov.run_scratch(ov.SURFACES["ravine"], "Momentum", lr=0.02, start=(-9, 2), steps=50)   # (51, 2)
     same = ov.run_torch(ov.SURFACES["ravine"], "Momentum", lr=0.02, start=(-9, 2), steps=50)     # torch.optim
     ov.plot_race(ov.SURFACES["ravine"], {"Momentum": path})                                        # over contours
@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from . import scratch
+from .. import scratch
 
 # ---------------------------------------------------------------- surfaces
 

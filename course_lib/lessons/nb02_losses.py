@@ -1,6 +1,6 @@
 """Pictures and the loss explorer of notebook 02 (losses and regularisation).
 
-    from course_lib import losses_explorer as lx
+    from course_lib.lessons import nb02_losses as lx
     report = lx.loss_report(lx.LECTURE_SCORES, lx.LECTURE_TARGET)   # {"hinge": 1.58, "cross_entropy": 1.0402, ...}
     fig = lx.plot_loss_report(lx.LECTURE_SCORES, lx.LECTURE_TARGET)
 
@@ -14,7 +14,7 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .scratch import functional as F
+from ..scratch import functional as F
 
 # The lecture's example (Lintern 2016 [000], from CS231n): scores of one image for three classes,
 # and the correct class is the third one, "dog".

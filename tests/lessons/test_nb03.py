@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib import circuits
+from course_lib.lessons import nb03_backprop as circuits
 from course_lib.exercises import EXERCISES, check
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb03 import tuple_answer

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib import losses_explorer as lx
+from course_lib.lessons import nb02_losses as lx
 from course_lib.exercises import EXERCISES
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb02 import EXERCISES as NB02

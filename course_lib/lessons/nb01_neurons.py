@@ -4,7 +4,7 @@ A neuron computes  s = f(w . x + b)  (a weighted sum of its inputs plus a bias, 
 Everything here is NumPy (through ``course_lib.scratch``) and matplotlib; the notebook compares it
 with PyTorch.
 
-    from course_lib import neurons
+    from course_lib.lessons import nb01_neurons as neurons
     neurons.plot_activations()                       # f and f' of sigmoid, tanh, ReLU, leaky ReLU
     x, y = neurons.make_dataset("xor", n=200)        # a seeded 2-D toy data set
     neurons.playground("xor", hidden=8)              # train a tiny MLP, draw its decision regions
@@ -19,8 +19,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
-from . import scratch
-from .scratch import functional as F
+from .. import scratch
+from ..scratch import functional as F
 
 # ======================================================================= the neuron picture
 

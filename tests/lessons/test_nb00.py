@@ -1,9 +1,9 @@
-"""Tests for course_lib.digits (notebook 00's first look at the digits) and notebook 00's exercises."""
+"""Tests for course_lib.lessons.nb00_start_here (notebook 00's first look at the digits) and notebook 00's exercises."""
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from course_lib import digits
+from course_lib.lessons import nb00_start_here as digits
 from course_lib.data import load_mnist, standardize
 from course_lib.exercises import nb00
 from course_lib.exercises.checking import ExerciseFailed, run_check
