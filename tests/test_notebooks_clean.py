@@ -5,8 +5,9 @@ The template, checked for each notebooks/*.ipynb (a new notebook is checked as s
   the notebook's own lessons module (``course_lib/lessons/nbNN_*.py``) as ``lesson``; it comes right after
   the title and the learning goals;
 - the aliases in ALIASES, bound by the setup cell only; nothing else imports those modules under another
-  name, ``TF`` is gone, and the lessons module is reached only as ``lesson.name``; names quoted in the
-  markdown (`F.conv2d`, `sf.relu`, `lesson.explore`) exist;
+  name, ``TF`` is gone, the lessons module is reached only as
+  ``lesson.name``, and what follows ``F.``, ``sf.`` and ``lesson.`` in the code and in the markdown's
+  `quotes` exists in that module (a stale alias fails here, not at run time);
 - the headings: one H1 ``# NN · Title`` (NN: the file's number), H2 numbered ``## 1. Title`` in order,
   H3 numbered ``### 1.1 Title`` within their H2, deeper headings unnumbered; the H2s start with the
   learning goals and end with the exercises, the summary and where the lecture decks say it.
@@ -244,19 +245,28 @@ QUOTED = re.compile(r"`[^`]*`")
 QUALIFIED = re.compile(r"\b(F|sf|lesson|TF)\.([A-Za-z_]\w*)")
 
 
+def qualified_names(path):
+    """(cell, 'F', 'conv2d') for every F.x, sf.x and lesson.x in the code and in the markdown's `quotes`."""
+    for i, c in enumerate(cells(path)):
+        if c["cell_type"] == "markdown":
+            for quote in QUALIFIED.finditer(" ".join(QUOTED.findall(source(c)))):
+                yield i, *quote.groups()
+        else:
+            for node in ast.walk(ast.parse(python(source(c)))):
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                    yield i, node.value.id, node.attr
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_markdown_quotes_names_that_exist(path):
+def test_qualified_names_exist(path):
     modules = {"F": "torch.nn.functional", "sf": "course_lib.scratch.functional"}
     if lessons_module(path):
         modules["lesson"] = f"course_lib.lessons.{lessons_module(path)}"
-    for i, c in enumerate(cells(path)):
-        if c["cell_type"] != "markdown":
-            continue
-        for quote in QUALIFIED.finditer(" ".join(QUOTED.findall(source(c)))):
-            alias, name = quote.groups()
-            assert alias in modules, f"{path.name} cell {i} quotes `{quote.group()}`: no `{alias}` in this notebook"
+    for i, alias, name in qualified_names(path):
+        if alias in ("F", "sf", "lesson", "TF"):
+            assert alias in modules, f"{path.name} cell {i} uses `{alias}.{name}`: no `{alias}` in this notebook"
             assert hasattr(importlib.import_module(modules[alias]), name), (
-                f"{path.name} cell {i} quotes `{quote.group()}`, but {modules[alias]} has no {name}")
+                f"{path.name} cell {i} uses `{alias}.{name}`, but {modules[alias]} has no {name}")
 
 
 # --- the headings -----------------------------------------------------------------------------------------
