@@ -72,14 +72,6 @@ def _taps(out_size: int, kernel_size: int, stride: int, dilation: int) -> list:
     return [offsets + stride * np.array([i, j]) for i in range(out_size) for j in range(out_size)]
 
 
-def _is_whole(size: int, kernel_size: int, stride: int, padding: int, dilation: int) -> bool:
-    try:
-        ca.conv_output_size(size, kernel_size, stride, padding, dilation)
-        return True
-    except ValueError:
-        return False
-
-
 def conv_frames(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> ConvFrames:
     """Geometry of a square convolution: W x W input, F x F kernel, padding P, stride S, dilation D.
 
@@ -93,7 +85,7 @@ def conv_frames(size: int, kernel_size: int, stride: int = 1, padding: int = 0, 
     caption = f"W = {size}, F = {kernel_size}, P = {padding}, S = {stride}"
     caption += f", D = {dilation}" if dilation > 1 else ""
     caption += f"   ->   O = {out}"
-    notes = [] if _is_whole(size, kernel_size, stride, padding, dilation) else ["floored"]
+    notes = [] if out == ca.exact_output_size(size, kernel_size, stride, padding, dilation) else ["floored"]
     frames = ConvFrames(kinds, out, _taps(out, kernel_size, stride, dilation), caption)
     if not frames.read().all():
         notes.append("red cells are never read")
@@ -404,7 +396,7 @@ def plot_connectivity(n_inputs: int = 7, kernel_size: int = 3) -> Figure:
     weight) and convolution (F neighbours, the same F weights everywhere: one colour per weight).
     The weight counts come from conv_arithmetic (no biases).
     """
-    n_out = n_inputs - kernel_size + 1
+    n_out = ca.conv_output_size(n_inputs, kernel_size)
     counts = (ca.linear_params(n_inputs, n_out, bias=False),
               ca.locally_connected_params(1, 1, (1, kernel_size), (1, n_out), bias=False),
               ca.conv_params(1, 1, (1, kernel_size), bias=False))
