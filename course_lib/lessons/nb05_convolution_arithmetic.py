@@ -23,6 +23,7 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
 from .. import conv_arithmetic as ca
+from ..plots import image_grid
 from ..scratch import functional as F
 from ..scratch.functional_conv import im2col
 
@@ -430,29 +431,11 @@ def plot_connectivity(n_inputs: int = 7, kernel_size: int = 3) -> Figure:
 def plot_images(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = None, cols: Optional[int] = None,
                 cmap: str = "gray", symmetric: bool = False, size: float = 2.2,
                 suptitle: Optional[str] = None) -> Figure:
-    """A grid of 2-D arrays (images, feature maps, filters). symmetric=True: a red-blue map centred on 0
-    (positive red, negative blue), each panel scaled to its own largest magnitude."""
-    n = len(images)
-    cols = cols or n
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + (0.3 if suptitle else 0)),
-                             squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k >= n:
-            continue
-        img = np.asarray(images[k], dtype=float)
-        if symmetric:
-            m = float(np.abs(img).max()) or 1.0
-            ax.imshow(img, cmap="RdBu_r", vmin=-m, vmax=m)
-        else:
-            ax.imshow(img, cmap=cmap)
-        if titles is not None:
-            ax.set_title(titles[k], fontsize=9)
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
-    fig.tight_layout()
-    return fig
+    """A grid of 2-D arrays (images, feature maps, filters), all in one row unless ``cols`` says otherwise:
+    ``plots.image_grid`` with ``size``-inch panels. symmetric=True: a red-blue map centred on 0 (positive red,
+    negative blue), each panel scaled to its own largest magnitude. Returns the Figure (closed)."""
+    return image_grid(images, titles, cols=cols or len(images), cmap=cmap, symmetric=symmetric, size=size,
+                      title=suptitle)
 
 
 def plot_im2col(x: np.ndarray, kernel_size: int) -> Figure:
