@@ -6,23 +6,24 @@
     conv_transpose_output_size(7, 4, 2, 1)           # 14
     receptive_field([(3, 1, 1)] * 3)[-1].size        # 7: three 3x3 convs see 7x7
     conv_params(3, 96, 11)                           # 34,944 (AlexNet conv1)
-    print(format_table(shape_table(torchvision.models.alexnet(), (1, 3, 224, 224))))
 
 Every formula is torch's own (the tests compare with ``torch.nn.Conv2d``, ``MaxPool2d``, ``AvgPool2d``
 and ``ConvTranspose2d`` over a grid of sizes). Symbols: W input size, F kernel size, P zero padding on
 each side, S stride, D dilation. One function works on one axis (an ``int``); the ``*_shape`` partners
 take ``(height, width)`` pairs, or ints meaning the same value for both, like torch's arguments.
-torch is imported only inside ``shape_table``, and only for torch models.
+The sizes themselves come from the one formula in ``course_lib.scratch.sizes`` (the same code the
+scratch layers use); this module adds the checks and the messages that teach. The layer-by-layer table
+of a whole model (``shape_table``) is in ``course_lib.summary``. No torch import.
 """
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, NamedTuple, Optional, Union
 
+from .scratch.sizes import kernel_span, output_size, transposed_output_size
+
 IntOrPair = Union[int, tuple[int, int]]
-RFValue = Union[int, tuple[int, ...], None]
 
 _MEANING = {
     "size": "it is the input's height or width in pixels, so it must be at least 1",
@@ -74,31 +75,40 @@ def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
     where = "effective_kernel_size"
     kernel_size = _whole(where, "kernel_size", kernel_size, "effective_kernel_size")
     dilation = _whole(where, "dilation", dilation, "effective_kernel_size")
-    return dilation * (kernel_size - 1) + 1
+    return kernel_span(kernel_size, dilation)
+
+
+def exact_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> float:
+    """O = (W - F_eff + 2P)/S + 1 before torch rounds it: (32 - 5 + 2*0)/2 + 1 = 14.5 (no checks).
+
+    It equals ``conv_output_size(..., floor=True)`` exactly when S divides W - F_eff + 2P.
+    """
+    return (size + 2 * padding - kernel_span(kernel_size, dilation)) / stride + 1
 
 
 def _formula(kernel_size: int, dilation: int) -> str:
     """The formula being applied, with the effective kernel worked out when the kernel is dilated."""
     if dilation == 1:
         return "O = (W - F + 2P)/S + 1"
-    k_eff = dilation * (kernel_size - 1) + 1
+    k_eff = kernel_span(kernel_size, dilation)
     return (f"O = (W - F_eff + 2P)/S + 1 with the dilated kernel's span "
             f"F_eff = D(F - 1) + 1 = {dilation}*({kernel_size} - 1) + 1 = {k_eff}")
 
 
 def _not_whole(size: int, kernel_size: int, stride: int, padding: int, dilation: int, layer: str) -> str:
     """'(32 - 5 + 2*0)/2 + 1 = 14.5 is not an integer; torch.nn.Conv2d floors it to 14 (...)'."""
-    k_eff = dilation * (kernel_size - 1) + 1
-    span = size + 2 * padding - k_eff
-    floored, unvisited = span // stride + 1, span % stride
+    k_eff = kernel_span(kernel_size, dilation)
+    floored = output_size(size, kernel_size, stride, padding, dilation)
+    unvisited = (size + 2 * padding - k_eff) % stride
+    exact = exact_output_size(size, kernel_size, stride, padding, dilation)
     return (f"{_formula(kernel_size, dilation)}: ({size} - {k_eff} + 2*{padding})/{stride} + 1 = "
-            f"{_number(span / stride + 1)} is not an integer; {layer} floors it to {floored} "
+            f"{_number(exact)} is not an integer; {layer} floors it to {floored} "
             f"(the last {unvisited} column(s) of the padded input are never visited)")
 
 
 def _kernel_fits(where: str, size: int, kernel_size: int, padding: int, dilation: int) -> int:
     """Return W + 2P - F_eff, raising if the (dilated) kernel does not fit once in the padded input."""
-    k_eff = dilation * (kernel_size - 1) + 1
+    k_eff = kernel_span(kernel_size, dilation)
     padded = size + 2 * padding
     if k_eff > padded:
         span = f"kernel_size={kernel_size}" if dilation == 1 else (
@@ -137,7 +147,7 @@ def _conv_out(where: str, size, kernel_size, stride, padding, dilation, floor: b
             f"{where}: {_not_whole(size, kernel_size, stride, padding, dilation, 'torch.nn.Conv2d')}. "
             f"Choose padding and stride so that S divides W - F + 2P, or pass floor=True to get torch's answer."
         )
-    return span // stride + 1
+    return output_size(size, kernel_size, stride, padding, dilation)
 
 
 def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int | str = 0,
@@ -193,10 +203,10 @@ def _pool_out(where: str, size, kernel_size, stride, padding, dilation, ceil_mod
             f"layers require padding <= kernel_size/2 (here at most {kernel_size // 2}), so that every "
             f"window covers real pixels and never just padding."
         )
-    k_eff = dilation * (kernel_size - 1) + 1
     if ceil_mode:
-        out, _ = _ceil_windows(size, k_eff, stride, padding)
+        out = output_size(size, kernel_size, stride, padding, dilation, ceil_mode=True)
         if out < 1:
+            k_eff = kernel_span(kernel_size, dilation)
             raise ValueError(
                 f"{where}: the window (F_eff = {k_eff}) is longer than the padded input W + 2P = {size} + "
                 f"2*{padding} = {size + 2 * padding}, by more than the stride - 1 = {stride - 1} column(s) "
@@ -204,11 +214,11 @@ def _pool_out(where: str, size, kernel_size, stride, padding, dilation, ceil_mod
             )
         return out
     span = _kernel_fits(where, size, kernel_size, padding, dilation)
-    out = span // stride + 1
+    out = output_size(size, kernel_size, stride, padding, dilation)
     if span % stride == 0 or floor:
         return out
-    ceil_out, dropped = _ceil_windows(size, k_eff, stride, padding)
-    if dropped:
+    ceil_out = output_size(size, kernel_size, stride, padding, dilation, ceil_mode=True)
+    if ceil_out == out:     # rounding up added a window that starts in the right padding: torch drops it
         ceil_note = (f"ceil_mode=True would not help: it also gives {ceil_out}, because the extra window "
                      f"would start at position {out * stride} of the padded input, in the right padding, and "
                      f"torch drops it (a window must start inside the input or the left padding)")
@@ -219,14 +229,6 @@ def _pool_out(where: str, size, kernel_size, stride, padding, dilation, ceil_mod
         f"{where}: {_not_whole(size, kernel_size, stride, padding, dilation, 'torch.nn.MaxPool2d')}; "
         f"{ceil_note}. Pass floor=True (torch's default) or ceil_mode=True to get a size."
     )
-
-
-def _ceil_windows(size: int, k_eff: int, stride: int, padding: int) -> tuple[int, bool]:
-    """torch's ceil_mode: O = ceil((W + 2P - F_eff)/S) + 1, less one if that last window would start in
-    the right padding (at or after position W + P of the padded input). Returns (O, whether one was dropped)."""
-    out = -(-(size + 2 * padding - k_eff) // stride) + 1
-    dropped = (out - 1) * stride >= size + padding
-    return out - dropped, dropped
 
 
 def pool_output_size(size: int, kernel_size: int, stride: Optional[int] = None, padding: int = 0,
@@ -280,13 +282,12 @@ def _transpose_out(where: str, size, kernel_size, stride, padding, output_paddin
             f"output size (it floors), and output_padding only picks which of them the transposed "
             f"convolution gives back, so it is at most S - 1."
         )
-    full = (size - 1) * stride + dilation * (kernel_size - 1) + 1
-    out = full - 2 * padding + output_padding
+    out = transposed_output_size(size, kernel_size, stride, padding, output_padding, dilation)
     if out < 1:
         raise ValueError(
             f"{where}: O = (W - 1)S - 2P + D(F - 1) + output_padding + 1 = ({size} - 1)*{stride} - 2*{padding} "
             f"+ {dilation}*({kernel_size} - 1) + {output_padding} + 1 = {out}: padding={padding} crops 2P = "
-            f"{2 * padding} rows off the {full + output_padding} that the transposed convolution produces, "
+            f"{2 * padding} rows off the {out + 2 * padding} that the transposed convolution produces, "
             f"leaving none (torch returns an empty tensor when O = 0 and raises when O < 0). Use less padding."
         )
     return out
@@ -380,7 +381,7 @@ def _spec(layer: Any, index: int, axis: Optional[int]) -> Optional[tuple[int, in
                          f"the whole input; stop the list of layers before the fully connected part.")
     elif hasattr(layer, "output_size"):
         raise ValueError(f"{where}: {type(layer).__name__} chooses its window from the input size; "
-                         f"use shape_table(model, input_shape), which knows the sizes.")
+                         f"use shape_table(model, input_shape) from course_lib.summary, which knows the sizes.")
     elif hasattr(layer, "forward"):
         return None                          # ReLU, BatchNorm2d, Dropout, ...: one pixel in, one pixel out
     else:
@@ -392,9 +393,12 @@ def _spec(layer: Any, index: int, axis: Optional[int]) -> Optional[tuple[int, in
             _whole(where, "dilation", d, "receptive_field"))
 
 
-def _rf_step(rf: ReceptiveField, k: int, s: int, d: int) -> ReceptiveField:
-    """r_l = r_{l-1} + (F_eff - 1) j_{l-1};  j_l = j_{l-1} S_l."""
-    return ReceptiveField(rf.size + d * (k - 1) * rf.jump, rf.jump * s)
+def receptive_field_step(rf: ReceptiveField, kernel_size: int, stride: int = 1, dilation: int = 1) -> ReceptiveField:
+    """The receptive field after one more layer: r_l = r_{l-1} + (F_eff - 1) j_{l-1};  j_l = j_{l-1} S_l.
+
+        receptive_field_step(ReceptiveField(3, 1), 3, stride=2)  -> ReceptiveField(size=5, jump=2)
+    """
+    return ReceptiveField(rf.size + (kernel_span(kernel_size, dilation) - 1) * rf.jump, rf.jump * stride)
 
 
 def receptive_field(layers: Iterable[Any], axis: Optional[int] = None) -> list[ReceptiveField]:
@@ -423,7 +427,7 @@ def receptive_field(layers: Iterable[Any], axis: Optional[int] = None) -> list[R
     for i, layer in enumerate(_flatten(layers)):
         spec = _spec(layer, i, axis)
         if spec is not None:
-            rf = _rf_step(rf, *spec)
+            rf = receptive_field_step(rf, *spec)
         out.append(rf)
     return out
 
@@ -498,268 +502,9 @@ def linear_macs(in_features: int, out_features: int) -> int:
     return in_features * out_features
 
 
-# ---------------------------------------------------------------- layer-by-layer table of a model
-
-
-@dataclass
-class LayerRow:
-    """One row of ``shape_table``: a leaf layer after it ran.
-
-    output_shape includes the batch dimension; parameters counts each tensor once (at its first use);
-    macs are multiply-adds per example (Conv and Linear layers only, other layers count 0);
-    receptive_field is an int (a tuple if it differs between axes) or None where it is not defined
-    (after Flatten / Linear) or not tracked (see shape_table).
-    """
-    name: str
-    type: str
-    output_shape: Optional[tuple[int, ...]]
-    parameters: int
-    macs: int
-    receptive_field: RFValue
-
-
-def _first_array(value: Any) -> Any:
-    """The first tensor/array in a module's inputs or outputs (a tuple for LSTM, MaxPool's indices...)."""
-    if hasattr(value, "shape"):
-        return value
-    if isinstance(value, (tuple, list)):
-        for v in value:
-            found = _first_array(v)
-            if found is not None:
-                return found
-    return None
-
-
-def _as_dims(value: Any, n: int) -> tuple[int, ...]:
-    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * n
-
-
-def _is_transposed(module: Any) -> bool:
-    """torch's ConvTranspose layers set ``transposed``; other (scratch) ones are known by their name."""
-    return bool(getattr(module, "transposed", False)) or "Transpose" in type(module).__name__
-
-
-def _macs(module: Any, in_shape: Optional[tuple], out_shape: Optional[tuple], batch: int) -> int:
-    """Multiply-adds per example of a conv (also transposed, grouped) or linear layer; 0 for the rest."""
-    if out_shape is None:
-        return 0
-    if all(hasattr(module, a) for a in ("in_channels", "out_channels", "kernel_size")):
-        groups = getattr(module, "groups", 1)
-        kernel = math.prod(_as_dims(module.kernel_size, len(out_shape) - 2))
-        if _is_transposed(module) and in_shape is not None:
-            # every input value is scattered through a (out/groups) x kernel block
-            return math.prod(in_shape) // batch * (module.out_channels // groups) * kernel
-        return math.prod(out_shape) // batch * (module.in_channels // groups) * kernel
-    if hasattr(module, "in_features") and hasattr(module, "out_features"):
-        return math.prod(out_shape) // batch * module.in_features
-    return 0
-
-
-def _next_rf(module: Any, in_shape: Optional[tuple], out_shape: Optional[tuple],
-             rf_in: Optional[tuple[ReceptiveField, ...]]) -> Optional[tuple[ReceptiveField, ...]]:
-    """Receptive field (per spatial axis) of a module's output, from that of its input."""
-    if rf_in is None or in_shape is None or out_shape is None:
-        return None
-    n = len(in_shape) - 2
-    if n < 1 or len(out_shape) != len(in_shape) or len(rf_in) != n or _is_transposed(module):
-        return None                    # flattened, no spatial axes, or a transposed conv (not tracked)
-    if hasattr(module, "kernel_size"):
-        k = _as_dims(module.kernel_size, n)
-        stride = getattr(module, "stride", None)
-        s = k if stride is None else _as_dims(stride, n)
-        d = _as_dims(getattr(module, "dilation", 1), n)
-        return tuple(_rf_step(r, *ksd) for r, *ksd in zip(rf_in, k, s, d))
-    if hasattr(module, "output_size"):  # adaptive pooling: exact only when the sizes divide
-        size_in, size_out = in_shape[2:], out_shape[2:]
-        if all(o and i % o == 0 for i, o in zip(size_in, size_out)):
-            return tuple(_rf_step(r, i // o, i // o, 1) for r, i, o in zip(rf_in, size_in, size_out))
-        return None
-    if tuple(in_shape[2:]) == tuple(out_shape[2:]):
-        return rf_in                   # ReLU, BatchNorm, Dropout, LocalResponseNorm, ...
-    return None
-
-
-def _show_rf(rf: Optional[tuple[ReceptiveField, ...]]) -> RFValue:
-    if rf is None:
-        return None
-    sizes = tuple(r.size for r in rf)
-    return sizes[0] if len(set(sizes)) == 1 else sizes
-
-
-def _count_new(module: Any, seen: set) -> int:
-    """Numbers in the parameters of ``module`` that no earlier row counted (shared weights count once)."""
-    total = 0
-    for p in module.parameters():
-        if id(p) not in seen:
-            seen.add(id(p))
-            total += p.numel() if hasattr(p, "numel") else int(p.data.size)
-    return total
-
-
-def _leftover_row(model: Any, seen: set) -> Optional[LayerRow]:
-    """Parameters that no called leaf layer owns (never called, or held by a container itself)."""
-    rest = _count_new(model, seen)
-    if rest == 0:
-        return None
-    return LayerRow("(other parameters)", "not in a called leaf layer", None, rest, 0, None)
-
-
-def _check_input_shape(input_shape: Any) -> tuple[int, ...]:
-    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
-    if not shape or len(shape) < 2 or not all(isinstance(s, numbers.Integral) and s >= 1 for s in shape):
-        raise ValueError(f"shape_table: input_shape must be a tuple of positive sizes that starts with the "
-                         f"batch dimension, e.g. (1, 3, 224, 224) or (1, 784); got {input_shape!r}.")
-    return tuple(int(s) for s in shape)
-
-
-def _torch_rows(model: Any, shape: tuple[int, ...]) -> list[LayerRow]:
-    import torch
-
-    first = next(model.parameters(), None)
-    device = first.device if first is not None else torch.device("cpu")
-    dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32
-    x = torch.zeros(shape, device=device, dtype=dtype)
-    rf_of: dict[int, tuple[Any, Any]] = {id(x): (x, (ReceptiveField(1, 1),) * (len(shape) - 2))}
-    rows: list[LayerRow] = []
-    seen: set = set()
-
-    def input_rf(t: Any) -> Any:
-        if t is None:
-            return None
-        if id(t) in rf_of and rf_of[id(t)][0] is t:
-            return rf_of[id(t)][1]
-        # made by functional code between modules (F.relu, x + y): borrow from a module output of the same shape
-        same = [rf for u, rf in rf_of.values() if rf is not None and tuple(u.shape) == tuple(t.shape)]
-        return max(same, key=lambda rf: sum(r.size for r in rf)) if same else None
-
-    def hook(name: str):
-        def record(module, inputs, output):
-            inp, out = _first_array(inputs), _first_array(output)
-            in_shape = None if inp is None else tuple(inp.shape)
-            out_shape = None if out is None else tuple(out.shape)
-            rf = _next_rf(module, in_shape, out_shape, input_rf(inp))
-            if out is not None:
-                rf_of[id(out)] = (out, rf)   # the tensor is kept, so its id cannot be reused
-            rows.append(LayerRow(name or type(module).__name__, type(module).__name__, out_shape,
-                                 _count_new(module, seen), _macs(module, in_shape, out_shape, shape[0]),
-                                 _show_rf(rf)))
-        return record
-
-    leaves = [(n, m) for n, m in model.named_modules() if next(m.children(), None) is None]
-    handles = [m.register_forward_hook(hook(n)) for n, m in leaves]
-    was_training = model.training
-    try:
-        model.eval()                    # BatchNorm on one example, Dropout: use the inference behaviour
-        with torch.no_grad():
-            model(x)
-    except Exception as e:
-        after = f"after layer {rows[-1].name!r} (output {rows[-1].output_shape})" if rows else "in the first layer"
-        raise RuntimeError(f"shape_table: the forward pass on zeros of shape {shape} failed {after}: {e}") from e
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
-    leftover = _leftover_row(model, seen)
-    return rows + ([leftover] if leftover else [])
-
-
-def _sequential_layers(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """Leaf layers of a scratch Sequential (nested ones too), with torch-style names '0', '3.1'."""
-    has_children = hasattr(model, "children") and next(iter(model.children()), None) is not None
-    if hasattr(model, "__iter__"):
-        for i, layer in enumerate(model):
-            yield from _sequential_layers(layer, f"{prefix}{i}.")
-    elif has_children:
-        raise TypeError(
-            f"shape_table: {type(model).__name__} has sub-layers and its own forward(), which a NumPy model "
-            f"cannot be hooked into. shape_table runs scratch models layer by layer, so it takes "
-            f"scratch.Sequential containers only (or any torch.nn.Module)."
-        )
-    else:
-        yield prefix.rstrip(".") or type(model).__name__, model
-
-
-def _scratch_rows(model: Any, shape: tuple[int, ...]) -> list[LayerRow]:
-    import numpy as np
-
-    x = np.zeros(shape)
-    rf: Any = (ReceptiveField(1, 1),) * (len(shape) - 2)
-    rows: list[LayerRow] = []
-    seen: set = set()
-    was_training = getattr(model, "training", None)
-    if was_training is not None:
-        model.eval()                    # as for torch: inference behaviour of Dropout and BatchNorm
-    try:
-        for name, layer in _sequential_layers(model):
-            try:
-                out = layer(x)
-            except Exception as e:
-                raise RuntimeError(f"shape_table: layer {name!r} ({type(layer).__name__}) failed on input of "
-                                   f"shape {tuple(x.shape)}: {e}") from e
-            rf = _next_rf(layer, tuple(x.shape), tuple(out.shape), rf)
-            rows.append(LayerRow(name, type(layer).__name__, tuple(out.shape), _count_new(layer, seen),
-                                 _macs(layer, tuple(x.shape), tuple(out.shape), shape[0]), _show_rf(rf)))
-            x = out
-    finally:
-        if was_training is not None:
-            model.train(was_training)
-    leftover = _leftover_row(model, seen)
-    return rows + ([leftover] if leftover else [])
-
-
-def shape_table(model: Any, input_shape: tuple[int, ...]) -> list[LayerRow]:
-    """Run ``model`` once on zeros of ``input_shape`` and describe every leaf layer as it runs.
-
-    input_shape starts with the batch dimension: (1, 3, 224, 224), or (1, 784) for an MLP. Returns one
-    LayerRow(name, type, output_shape, parameters, macs, receptive_field) per layer call, in execution
-    order (a layer called twice, like ResNet's shared ReLU, gives two rows; its parameters count once).
-    The parameters of the rows add up to sum(p.numel() for p in model.parameters()); any that no
-    called leaf layer holds go into a last '(other parameters)' row. Print it with ``format_table(rows)``.
-
-    - torch.nn.Module: forward hooks on the leaf modules; eval mode and torch.no_grad() for the pass
-      (the training mode is restored). The zeros go on the model's device: a model built under
-      ``torch.device('meta')`` gives every shape without computing anything.
-    - course_lib.scratch models (duck typing): Sequential containers only, run layer by layer on NumPy
-      zeros; a scratch model with its own forward() cannot be hooked and raises TypeError.
-
-    Receptive field: exact along a chain of layers. Tensors made by functional code between modules
-    (torch.flatten, F.relu, x + y) are matched to the module output of the same shape with the largest
-    receptive field (right for ResNet's skip additions); it is None after Flatten/Linear, after a
-    transposed convolution, and after adaptive pooling whose sizes do not divide.
-    """
-    shape = _check_input_shape(input_shape)
-    if hasattr(model, "register_forward_hook"):
-        return _torch_rows(model, shape)
-    if hasattr(model, "forward") and (hasattr(model, "__iter__") or hasattr(model, "parameters")):
-        return _scratch_rows(model, shape)
-    raise TypeError(f"shape_table: expected a torch.nn.Module or a course_lib.scratch model, "
-                    f"got {type(model).__name__}.")
-
-
-def format_table(rows: list[LayerRow]) -> str:
-    """The rows of ``shape_table`` as an aligned text table, with a total line for parameters and mult-adds."""
-    header = ("Layer", "Type", "Output shape", "Parameters", "Mult-adds", "Receptive field")
-    body = []
-    for r in rows:
-        rf = r.receptive_field
-        rf = "-" if rf is None else " x ".join(map(str, rf)) if isinstance(rf, tuple) else str(rf)
-        shape = "-" if r.output_shape is None else str(tuple(r.output_shape))
-        body.append((r.name, r.type, shape, f"{r.parameters:,}", f"{r.macs:,}", rf))
-    total = ("Total", "", "", f"{sum(r.parameters for r in rows):,}", f"{sum(r.macs for r in rows):,}", "")
-    widths = [max(len(line[i]) for line in [header, total, *body]) for i in range(len(header))]
-    right = {3, 4, 5}
-
-    def line(cells: tuple[str, ...]) -> str:
-        padded = (c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
-        return "  ".join(padded).rstrip()
-
-    rule = "-" * len(line(header))
-    return "\n".join([line(header), rule, *map(line, body), rule, line(total)])
-
-
 __all__ = [
     "conv_output_size", "conv_output_shape", "pool_output_size", "pool_output_shape",
-    "conv_transpose_output_size", "conv_transpose_output_shape", "effective_kernel_size",
-    "ReceptiveField", "receptive_field", "conv_params", "linear_params", "locally_connected_params",
-    "conv_macs", "linear_macs", "LayerRow", "shape_table", "format_table",
+    "conv_transpose_output_size", "conv_transpose_output_shape", "effective_kernel_size", "exact_output_size",
+    "ReceptiveField", "receptive_field", "receptive_field_step", "conv_params", "linear_params",
+    "locally_connected_params", "conv_macs", "linear_macs",
 ]

@@ -26,6 +26,7 @@ import numpy as np
 
 from . import scratch
 from .parity import to_numpy
+from .plots import image_grid
 from .plots import plot_history  # noqa: F401  (train/validation curves: re-exported, not duplicated)
 from .scratch.random import generator
 
@@ -396,18 +397,9 @@ def filter_similarity(weights) -> float:
 
 
 def plot_filters(weights, cols: int = 8, title: str | None = None):
-    """Grid of first-layer filters, each scaled to its own range (gray: low to high). Returns the Figure."""
-    images = _as_images(weights)
-    rows = int(np.ceil(len(images) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(0.9 * cols, 0.9 * rows + 0.4), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, f in zip(axes.flat, images):
-        ax.imshow(f, cmap="gray", interpolation="nearest")
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    return fig
+    """Grid of first-layer filters (``plots.image_grid``), each scaled to its own range (gray: low to high).
+    Returns the Figure (closed)."""
+    return image_grid(_as_images(weights), cols=cols, size=0.9, title=title, interpolation="nearest")
 
 
 # ----------------------------------------------------------------------------- early stopping

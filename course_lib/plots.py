@@ -1,34 +1,86 @@
-"""Figures several notebooks share: digit grids and training curves."""
+"""Figures several notebooks share: one image grid (digits, filters, feature maps) and training curves.
+
+    fig = image_grid(maps, titles=[f"map {k}" for k in range(8)], cols=4, symmetric=True)
+    fig = show_digits(images, labels, predictions)        # captions "7 → 1", red where the prediction is wrong
+    fig = plot_history(history_a, history_b, labels=["a", "b"])
+
+Every function returns its Figure, already closed (``plt.close``), so nothing is drawn twice: a notebook
+shows it by leaving it as the cell's last expression, or with ``display(fig)`` inside a loop.
+"""
 from __future__ import annotations
+
+from typing import Optional, Sequence, Union
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
+
+_TITLE_ROOM = 0.4       # inches added above the grid for a figure title
 
 
-def show_digits(images: np.ndarray, labels=None, predictions=None, n: int = 16, cols: int = 8, title: str | None = None):
-    """Draw the first ``n`` images (N, 28, 28) in a grid, captioned with labels (and predictions, red if wrong)."""
-    n = min(n, len(images))
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(1.2 * cols, 1.35 * rows), squeeze=False)
-    for i, ax in enumerate(axes.flat):
+def image_grid(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = None, cols: int = 8,
+               cmap: str = "gray", symmetric: bool = False, size: Union[float, tuple[float, float]] = 1.2,
+               title: Optional[str] = None, vmin: Optional[float] = None, vmax: Optional[float] = None,
+               interpolation: Optional[str] = None) -> Figure:
+    """N images (a sequence of (H, W) arrays, or an (N, H, W) array) in rows of ``cols`` panels.
+
+    Panel k is images[k], captioned titles[k]; the grid has ceil(N / cols) rows of min(cols, N) panels,
+    each ``size`` inches (or (width, height)), with empty panels blank. ``symmetric=True`` draws with a
+    red-blue map centred on 0 (positive red, negative blue), each panel scaled to its own largest magnitude
+    (filters, feature maps); otherwise ``cmap`` over each panel's own range, or over vmin..vmax for every
+    panel when they are given (0..255 for pixels). ``title`` goes above the grid. Returns the Figure (closed).
+    """
+    n = len(images)
+    if n == 0:
+        raise ValueError("image_grid: no images to draw (got an empty sequence).")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"image_grid: got {len(titles)} titles for {n} images; give one per image.")
+    cols = min(cols, n)
+    rows = -(-n // cols)
+    width, height = (size, size) if np.isscalar(size) else size
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + (_TITLE_ROOM if title else 0)),
+                             squeeze=False)
+    for k, ax in enumerate(axes.flat):
         ax.axis("off")
-        if i >= n:
-            continue
-        ax.imshow(images[i], cmap="gray_r")
-        if labels is not None:
-            text, color = f"{labels[i]}", "black"
-            if predictions is not None:
-                text += f" → {predictions[i]}"
-                color = "black" if predictions[i] == labels[i] else "red"
-            ax.set_title(text, fontsize=9, color=color)
+        if k < n:
+            _draw(ax, np.asarray(images[k], dtype=float), cmap, symmetric, (vmin, vmax), interpolation)
+            if titles is not None:
+                ax.set_title(titles[k], fontsize=9)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_history(*histories, labels=None, title: str | None = None):
-    """Loss and accuracy per epoch for one or more training histories (train solid, validation dashed)."""
+def _draw(ax, image: np.ndarray, cmap: str, symmetric: bool, limits: tuple, interpolation: Optional[str]) -> None:
+    if symmetric:
+        m = float(np.abs(image).max()) or 1.0
+        cmap, limits = "RdBu_r", (-m, m)
+    ax.imshow(image, cmap=cmap, vmin=limits[0], vmax=limits[1], interpolation=interpolation)
+
+
+def show_digits(images: np.ndarray, labels=None, predictions=None, n: int = 16, cols: int = 8,
+                title: str | None = None) -> Figure:
+    """The first ``n`` digits (N, 28, 28) in a grid (``image_grid``), captioned with their labels, or with
+    'label → prediction', red where the prediction is wrong. Returns the Figure (closed)."""
+    n = min(n, len(images))
+    titles = None
+    if labels is not None:
+        titles = [f"{labels[i]}" + ("" if predictions is None else f" → {predictions[i]}") for i in range(n)]
+    fig = image_grid(images[:n], titles, cols=cols, cmap="gray_r", size=(1.2, 1.35), title=title)
+    if labels is not None and predictions is not None:
+        for ax, label, predicted in zip(fig.axes, labels[:n], predictions[:n]):
+            ax.title.set_color("black" if predicted == label else "red")
+    return fig
+
+
+def plot_history(*histories, labels=None, title: str | None = None) -> Figure:
+    """Loss and accuracy per epoch for one or more training histories (train solid, validation dashed).
+
+    Each history has train_loss, train_acc, val_loss and val_acc lists (training.History). Returns the
+    Figure (closed): two axes, loss and accuracy.
+    """
     labels = labels or [f"run {i}" for i in range(len(histories))]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
     for h, name in zip(histories, labels):
@@ -44,4 +96,8 @@ def plot_history(*histories, labels=None, title: str | None = None):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    plt.close(fig)
     return fig
+
+
+__all__ = ["image_grid", "show_digits", "plot_history"]

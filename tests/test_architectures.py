@@ -9,7 +9,8 @@ import torch
 import torchvision
 
 from course_lib import architectures, models
-from course_lib.conv_arithmetic import conv_params, shape_table
+from course_lib.conv_arithmetic import conv_params
+from course_lib.summary import shape_table
 
 FAMILIES = ["alexnet", "vgg11", "vgg16", "googlenet", "resnet18", "resnet34", "resnet50", "densenet121"]
 

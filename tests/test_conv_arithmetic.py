@@ -13,10 +13,9 @@ from torch import nn
 
 from course_lib import scratch
 from course_lib.conv_arithmetic import (
-    LayerRow, ReceptiveField, conv_macs, conv_output_shape, conv_output_size, conv_params,
-    conv_transpose_output_shape, conv_transpose_output_size, effective_kernel_size, format_table,
-    linear_macs, linear_params, locally_connected_params, pool_output_shape, pool_output_size,
-    receptive_field, shape_table,
+    ReceptiveField, conv_macs, conv_output_shape, conv_output_size, conv_params, conv_transpose_output_shape,
+    conv_transpose_output_size, effective_kernel_size, exact_output_size, linear_macs, linear_params,
+    locally_connected_params, pool_output_shape, pool_output_size, receptive_field, receptive_field_step,
 )
 
 torchvision = pytest.importorskip("torchvision")
@@ -192,6 +191,17 @@ def test_alexnet_conv1_arithmetic():
     assert pool_output_size(55, 3, stride=2) == 27                        # (55 - 3)/2 + 1
 
 
+@pytest.mark.parametrize("stride", [1, 2, 3, 4])
+def test_exact_output_size_is_whole_exactly_when_conv_output_size_accepts_it(stride):
+    assert exact_output_size(32, 5, stride=2) == 14.5 and exact_output_size(224, 11, 4, 3) == 55.75
+    for size, k, p, d in itertools.product(range(1, 12), range(1, 5), range(3), (1, 2)):
+        if d * (k - 1) + 1 > size + 2 * p:
+            continue
+        floored = conv_output_size(size, k, stride, p, d, floor=True)
+        assert floored == int(exact_output_size(size, k, stride, p, d))
+        assert (exact_output_size(size, k, stride, p, d) == floored) == is_whole((size,), k, stride, p, d)
+
+
 def test_dilated_message_shows_the_effective_kernel():
     with pytest.raises(ValueError, match=re.escape("F_eff = D(F - 1) + 1 = 2*(3 - 1) + 1 = 5: "
                                                    "(32 - 5 + 2*0)/2 + 1 = 14.5 is not an integer")):
@@ -249,7 +259,6 @@ def test_checklist_size_facts():
     (lambda: receptive_field([nn.AdaptiveAvgPool2d(1)]), "use shape_table"),
     (lambda: receptive_field([nn.Conv2d(1, 1, (3, 5))]), r"kernel_size=\(3, 5\) differs between axes"),
     (lambda: receptive_field([(0, 1)]), "kernel_size=0 is not allowed"),
-    (lambda: shape_table(nn.Linear(3, 2), (3,)), "starts with the batch dimension"),
 ])
 def test_bad_arguments_say_which_and_why(call, message):
     with pytest.raises(ValueError, match=message):
@@ -274,6 +283,12 @@ def test_receptive_field_facts():
     assert receptive_field([{"kernel_size": 3, "dilation": 4}])[-1].size == 9
     # stride multiplies the jump: conv3 / pool2 / conv3 -> 3, 4, 8
     assert receptive_field([(3,), (2, 2), (3, 1)]) == [(3, 1), (4, 2), (8, 2)]
+
+
+def test_receptive_field_step_adds_the_kernel_span_times_the_jump():
+    assert receptive_field_step(ReceptiveField(1, 1), 3) == ReceptiveField(3, 1)
+    assert receptive_field_step(ReceptiveField(3, 1), 3, stride=2) == ReceptiveField(5, 2)
+    assert receptive_field_step(ReceptiveField(5, 2), 3, dilation=2) == ReceptiveField(13, 2)   # span 5, 4 * 2
 
 
 def test_receptive_field_of_layer_objects():
@@ -337,164 +352,6 @@ def test_macs():
     assert conv_macs(3, 96, 11, 55) == 55 * 55 * 96 * 363 == 105_415_200
     assert conv_macs(4, 6, (3, 5), (7, 9), groups=2) == 7 * 9 * 6 * 2 * 15
     assert linear_macs(9216, 4096) == 37_748_736
-
-
-# ---------------------------------------------------------------- shape_table
-
-
-@pytest.fixture(scope="module")
-def alexnet():
-    """torchvision's AlexNet and its shape_table at 224x224: the one real forward pass of these tests."""
-    model = torchvision.models.alexnet()
-    return model, shape_table(model, (1, 3, 224, 224))
-
-
-def test_shape_table_torchvision_alexnet(alexnet):
-    model, rows = alexnet
-    assert all(isinstance(r, LayerRow) for r in rows)
-    assert sum(r.parameters for r in rows) == 61_100_840 == numel(model)
-    spatial = [r.output_shape[-1] for r in rows if r.type in ("Conv2d", "MaxPool2d")]
-    assert spatial == [55, 27, 27, 13, 13, 13, 13, 6]
-    assert [r.output_shape for r in rows if r.type == "Dropout"][0] == (1, 9216)
-    assert rows[0].parameters == conv_params(3, 64, 11)
-    expected_macs = (conv_macs(3, 64, 11, 55) + conv_macs(64, 192, 5, 27) + conv_macs(192, 384, 3, 13)
-                     + conv_macs(384, 256, 3, 13) + conv_macs(256, 256, 3, 13)
-                     + linear_macs(9216, 4096) + linear_macs(4096, 4096) + linear_macs(4096, 1000))
-    assert sum(r.macs for r in rows) == expected_macs == 714_188_480
-    by_name = {r.name: r for r in rows}
-    assert by_name["features.0"].receptive_field == 11 and by_name["avgpool"].receptive_field == 195
-    assert all(r.receptive_field is None for r in rows if r.name.startswith("classifier"))
-    text = format_table(rows)
-    assert text.splitlines()[-1].split()[:2] == ["Total", "61,100,840"] and "714,188,480" in text
-
-
-def test_format_table_is_aligned(alexnet):
-    lines = format_table(alexnet[1]).splitlines()
-    end = lines[0].index("Parameters") + len("Parameters")
-    for line in lines:
-        if not line.startswith("-"):
-            assert line[end - 1] in "0123456789s" and line[end] == " ", line
-
-
-@pytest.mark.parametrize("name, total", [("vgg16", 138_357_544), ("resnet18", 11_689_512)])
-def test_shape_table_torchvision_totals_on_the_meta_device(name, total):
-    with torch.device("meta"):                       # no weights are made and nothing is computed
-        model = getattr(torchvision.models, name)()
-    rows = shape_table(model, (1, 3, 224, 224))
-    assert sum(r.parameters for r in rows) == total == numel(model)
-    assert rows[-1].output_shape == (1, 1000)
-    if name == "resnet18":                           # skips and in-place adds: the main path's field
-        assert [r.receptive_field for r in rows if r.name == "layer4.1.conv2"] == [435]
-        assert sum(r.macs for r in rows) == 1_814_073_344
-
-
-def lenet() -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.Tanh(),
-                         nn.AvgPool2d(2), nn.Conv2d(16, 120, 5), nn.Tanh(), nn.Flatten(),
-                         nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
-
-
-def test_shape_table_lenet():
-    model = lenet()
-    model.train()
-    rows = shape_table(model, (2, 1, 32, 32))
-    assert model.training                                             # mode restored
-    kernels = [r for r in rows if r.type in ("Conv2d", "AvgPool2d")]
-    assert [r.output_shape for r in kernels] == [(2, 6, 28, 28), (2, 6, 14, 14), (2, 16, 10, 10),
-                                                 (2, 16, 5, 5), (2, 120, 1, 1)]
-    assert [r.receptive_field for r in kernels] == [5, 6, 14, 16, 32]   # C5 sees the whole 32x32 image
-    assert [r.receptive_field for r in rows[-4:]] == [None] * 4
-    assert [r.parameters for r in rows if r.parameters] == [156, 2416, 48_120, 10_164, 850]
-    assert sum(r.parameters for r in rows) == numel(model) == 61_706
-    assert rows[0].macs == conv_macs(1, 6, 5, 28)                       # per example, batch of 2
-
-
-def test_shape_table_matlab_digit_net_has_180_880_parameters():
-    def block(cin, cout, pool):
-        layers = [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]
-        return layers + ([nn.MaxPool2d(2, 2)] if pool else [])
-    model = nn.Sequential(*block(1, 16, True), *block(16, 32, True), *block(32, 64, False),
-                          nn.Flatten(), nn.Linear(3136, 50), nn.Linear(50, 10))
-    rows = shape_table(model, (1, 1, 28, 28))
-    assert [r.output_shape[-1] for r in rows if r.type == "MaxPool2d"] == [14, 7]
-    assert [r.output_shape for r in rows if r.type == "Flatten"] == [(1, 3136)]
-    assert sum(r.parameters for r in rows) == 180_880
-
-
-class TwiceAndFunctional(nn.Module):
-    """One conv used twice (shared weights), F.relu between modules, and a parameter outside the leaves."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(2, 2, 3, padding=1)
-        self.pool = nn.MaxPool2d(2)
-        self.scale = nn.Parameter(torch.ones(1))
-
-    def forward(self, x):
-        return self.pool(F.relu(self.conv(F.relu(self.conv(x))))) * self.scale
-
-
-def test_shape_table_shared_weights_functional_ops_and_leftover_parameters():
-    model = TwiceAndFunctional()
-    rows = shape_table(model, (1, 2, 8, 8))
-    assert [r.name for r in rows] == ["conv", "conv", "pool", "(other parameters)"]
-    assert [r.parameters for r in rows] == [38, 0, 0, 1]
-    assert sum(r.parameters for r in rows) == numel(model)
-    assert [r.receptive_field for r in rows] == [3, 5, 6, None]
-
-
-def test_shape_table_reports_where_the_forward_pass_failed():
-    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(10, 2))
-    where = r"shape_table: .*\(1, 1, 8, 8\) failed after layer '1' \(output \(1, 144\)\)"
-    with pytest.raises(RuntimeError, match=where):
-        shape_table(model, (1, 1, 8, 8))
-
-
-def test_shape_table_scratch_sequential():
-    scratch.manual_seed(0)
-    model = scratch.Sequential(scratch.Flatten(), scratch.Linear(784, 100), scratch.ReLU(),
-                               scratch.Linear(100, 10))
-    rows = shape_table(model, (2, 1, 28, 28))
-    assert [r.name for r in rows] == ["0", "1", "2", "3"]
-    assert [r.output_shape for r in rows] == [(2, 784), (2, 100), (2, 100), (2, 10)]
-    assert sum(r.parameters for r in rows) == sum(p.data.size for p in model.parameters()) == 79_510
-    assert [r.macs for r in rows] == [0, 78_400, 0, 1_000]
-    assert all(r.receptive_field is None for r in rows)
-    assert model.training                                             # mode restored
-
-
-def small_cnn(lib):
-    """The same small CNN from torch.nn or course_lib.scratch (same names, same arguments)."""
-    return lib.Sequential(lib.Conv2d(1, 6, 5), lib.ReLU(), lib.AvgPool2d(2), lib.Conv2d(6, 16, 5), lib.ReLU(),
-                          lib.MaxPool2d(2), lib.ConvTranspose2d(16, 4, 4, 2, 1), lib.AdaptiveAvgPool2d(5),
-                          lib.Flatten(), lib.Linear(100, 10))
-
-
-def test_shape_table_scratch_cnn_matches_torch():
-    if not all(hasattr(scratch, n) for n in ("Conv2d", "ConvTranspose2d", "MaxPool2d", "AdaptiveAvgPool2d")):
-        pytest.skip("course_lib.scratch has no conv/pool layers yet")
-    scratch.manual_seed(0)
-    ours, theirs = (shape_table(small_cnn(lib), (2, 1, 32, 32)) for lib in (scratch, nn))
-    assert [r.output_shape[1:] for r in theirs] == [
-        (6, 28, 28), (6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 10, 10), (16, 5, 5),
-        (4, 10, 10), (4, 5, 5), (100,), (10,)]
-    assert [r.receptive_field for r in theirs] == [5, 5, 6, 14, 14, 16, None, None, None, None]
-    assert theirs[6].macs == 16 * 5 * 5 * 4 * 4 * 4       # transposed: each input value scatters out * k * k
-    strip = [(r.name, r.type, r.output_shape, r.parameters, r.macs, r.receptive_field) for r in ours]
-    assert strip == [(r.name, r.type, r.output_shape, r.parameters, r.macs, r.receptive_field) for r in theirs]
-
-
-def test_shape_table_refuses_a_scratch_model_with_its_own_forward():
-    class Custom(scratch.Module):
-        def __init__(self):
-            super().__init__()
-            self.fc = scratch.Linear(3, 2)
-
-        def forward(self, x):
-            return self.fc(x)
-
-    with pytest.raises(TypeError, match="Sequential containers only"):
-        shape_table(Custom(), (1, 3))
 
 
 def test_module_does_not_import_torch():

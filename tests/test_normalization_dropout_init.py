@@ -8,18 +8,11 @@ import torch
 from course_lib import scratch
 from course_lib.scratch import init
 from course_lib.scratch.dropout import Dropout
-from course_lib.scratch.gradcheck import gradcheck, relative_error
+from course_lib.scratch.gradcheck import gradcheck
 from course_lib.scratch.normalization import BatchNorm1d, BatchNorm2d
+from parity_helpers import assert_close
 
-TOL = 1e-7
 BN_KEYS = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
-
-
-def close(ours, theirs, what):
-    theirs = theirs.detach().cpu().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
-    assert np.shape(ours) == theirs.shape, f"{what}: shape {np.shape(ours)} vs torch {theirs.shape}"
-    err = relative_error(ours, theirs)
-    assert err < TOL, f"{what}: relative error {err:.2e}"
 
 
 # ====================================================================== BatchNorm
@@ -60,10 +53,10 @@ def forward_backward(ours, theirs, x, device, rng, what):
     g = rng.standard_normal(x.shape)
     out_t.backward(torch.tensor(g, device=device))
     ours.zero_grad()
-    close(ours(x), out_t, f"{what} forward")
-    close(ours.backward(g), xt.grad, f"{what} input gradient")
+    assert_close(ours(x), out_t, f"{what} forward")
+    assert_close(ours.backward(g), xt.grad, f"{what} input gradient")
     for name, p in ours.named_parameters():
-        close(p.grad, getattr(theirs, name).grad, f"{what} grad of {name}")
+        assert_close(p.grad, getattr(theirs, name).grad, f"{what} grad of {name}")
     theirs.zero_grad()
 
 
@@ -76,7 +69,7 @@ def test_batchnorm_matches_torch_in_train_then_eval(case, device, rng):
         x = rng.standard_normal(shape) * 3.0 + rng.standard_normal(shape[1]).reshape((1, -1) + (1,) * (len(shape) - 2))
         forward_backward(ours, theirs, x, device, rng, f"train step {step}")
         for key, value in theirs.state_dict().items():
-            close(ours.state_dict()[key], value, f"after train step {step}: {key}")
+            assert_close(ours.state_dict()[key], value, f"after train step {step}: {key}")
     ours.eval()
     theirs.eval()
     forward_backward(ours, theirs, rng.standard_normal(shape), device, rng, "eval")
@@ -104,7 +97,7 @@ def test_batchnorm_inside_sequential_round_trips_torch_state_dict(rng):
     ours.eval()
     theirs.eval()
     x = rng.standard_normal((2, 2, 5, 5))
-    close(ours(x), theirs(torch.tensor(x)), "Sequential(Conv2d, BatchNorm2d, ReLU) in eval")
+    assert_close(ours(x), theirs(torch.tensor(x)), "Sequential(Conv2d, BatchNorm2d, ReLU) in eval")
 
 
 @pytest.mark.parametrize("layer, shape", [(BatchNorm1d(3), (5, 3)), (BatchNorm1d(2), (3, 2, 4)),

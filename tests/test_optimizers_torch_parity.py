@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_lib import scratch
-from course_lib.scratch.gradcheck import relative_error
+from parity_helpers import assert_close
 
 SHAPES = [(4, 3), (3,), (2, 2, 2)]
 STEPS = 25
@@ -61,16 +61,14 @@ def test_matches_torch_for_25_steps_parameters_and_state(case, rng):
     ours, theirs, opt, opt_t = make_pair(name, options, second_group, rng)
     run_steps(ours, theirs, opt, opt_t, rng)
     for i, (p, q) in enumerate(zip(ours, theirs)):
-        err = relative_error(p.data, q.detach().numpy())
-        assert err < 1e-10, f"{name} parameter {i}: relative error {err:.2e}"
+        assert_close(p.data, q, f"{name} parameter {i}", tol=1e-10)
         state, state_t = opt.state[p], opt_t.state[q]
         assert set(state) == set(state_t), f"{name} state keys {sorted(state)} vs torch {sorted(state_t)}"
         for key, value_t in state_t.items():
             if key == "step":
                 assert state[key] == value_t.item() == STEPS
             else:
-                err = relative_error(state[key], value_t.numpy())
-                assert err < 1e-10, f"{name} state[{key!r}] of parameter {i}: relative error {err:.2e}"
+                assert_close(state[key], value_t, f"{name} state[{key!r}] of parameter {i}", tol=1e-10)
 
 
 @pytest.mark.parametrize("name", ["Adagrad", "RMSprop", "Adam", "AdamW"])
@@ -116,7 +114,7 @@ def test_optimizers_follow_a_changed_group_lr(rng):
             group["lr"] = group_t["lr"] = 0.2
         run_steps(ours, theirs, opt, opt_t, rng, steps=3)
         for p, q in zip(ours, theirs):
-            assert relative_error(p.data, q.detach().numpy()) < 1e-10, name
+            assert_close(p.data, q, name, tol=1e-10)
 
 
 @pytest.mark.parametrize("name, kwargs, message", [

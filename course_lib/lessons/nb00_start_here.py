@@ -8,6 +8,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..plots import image_grid
+
 N_CLASSES = 10
 
 
@@ -94,15 +96,8 @@ def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray):
 
 def plot_mean_images(images: np.ndarray, labels: np.ndarray):
     """The average image of each digit 0..9 in one row. Returns the Figure."""
-    means = mean_images(images, labels)
-    fig, axes = plt.subplots(1, N_CLASSES, figsize=(12, 1.7))
-    for c, ax in enumerate(axes):
-        ax.imshow(means[c], cmap="gray_r", vmin=0, vmax=255)
-        ax.set_title(str(c))
-        ax.axis("off")
-    fig.suptitle("the mean image of each digit")
-    fig.tight_layout()
-    return fig
+    return image_grid(mean_images(images, labels), [str(c) for c in range(N_CLASSES)], cols=N_CLASSES,
+                      cmap="gray_r", size=(1.2, 1.7), title="the mean image of each digit", vmin=0, vmax=255)
 
 
 def plot_pixel_histogram(images: np.ndarray):

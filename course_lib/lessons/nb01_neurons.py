@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
 from .. import scratch
+from ..plots import image_grid
 from ..scratch import functional as F
 
 # ======================================================================= the neuron picture
@@ -254,14 +255,8 @@ def plot_linear_scores(weight: np.ndarray, x: np.ndarray, bias: np.ndarray, clas
 def plot_templates(weight: np.ndarray, titles: Sequence[str] | None = None, shape=(28, 28)) -> Figure:
     """Each row of W (C, H*W) drawn as an image: red = pixels that raise the class score, blue = lower it."""
     titles = titles or [str(c) for c in range(len(weight))]
-    fig, axes = plt.subplots(1, len(weight), figsize=(1.25 * len(weight), 1.6))
-    for ax, row, title in zip(np.atleast_1d(axes), weight, titles):
-        limit = np.abs(row).max()
-        ax.imshow(row.reshape(shape), cmap="coolwarm", vmin=-limit, vmax=limit)
-        ax.set_title(title)
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
+    return image_grid([row.reshape(shape) for row in weight], titles, cols=len(weight), symmetric=True,
+                      size=(1.25, 1.6))
 
 
 def digit_features(images: np.ndarray) -> np.ndarray:

@@ -23,6 +23,7 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
 from .. import conv_arithmetic as ca
+from ..plots import image_grid
 from ..scratch import functional as F
 from ..scratch.functional_conv import im2col
 
@@ -72,14 +73,6 @@ def _taps(out_size: int, kernel_size: int, stride: int, dilation: int) -> list:
     return [offsets + stride * np.array([i, j]) for i in range(out_size) for j in range(out_size)]
 
 
-def _is_whole(size: int, kernel_size: int, stride: int, padding: int, dilation: int) -> bool:
-    try:
-        ca.conv_output_size(size, kernel_size, stride, padding, dilation)
-        return True
-    except ValueError:
-        return False
-
-
 def conv_frames(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> ConvFrames:
     """Geometry of a square convolution: W x W input, F x F kernel, padding P, stride S, dilation D.
 
@@ -93,7 +86,7 @@ def conv_frames(size: int, kernel_size: int, stride: int = 1, padding: int = 0, 
     caption = f"W = {size}, F = {kernel_size}, P = {padding}, S = {stride}"
     caption += f", D = {dilation}" if dilation > 1 else ""
     caption += f"   ->   O = {out}"
-    notes = [] if _is_whole(size, kernel_size, stride, padding, dilation) else ["floored"]
+    notes = [] if out == ca.exact_output_size(size, kernel_size, stride, padding, dilation) else ["floored"]
     frames = ConvFrames(kinds, out, _taps(out, kernel_size, stride, dilation), caption)
     if not frames.read().all():
         notes.append("red cells are never read")
@@ -404,7 +397,7 @@ def plot_connectivity(n_inputs: int = 7, kernel_size: int = 3) -> Figure:
     weight) and convolution (F neighbours, the same F weights everywhere: one colour per weight).
     The weight counts come from conv_arithmetic (no biases).
     """
-    n_out = n_inputs - kernel_size + 1
+    n_out = ca.conv_output_size(n_inputs, kernel_size)
     counts = (ca.linear_params(n_inputs, n_out, bias=False),
               ca.locally_connected_params(1, 1, (1, kernel_size), (1, n_out), bias=False),
               ca.conv_params(1, 1, (1, kernel_size), bias=False))
@@ -438,29 +431,11 @@ def plot_connectivity(n_inputs: int = 7, kernel_size: int = 3) -> Figure:
 def plot_images(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = None, cols: Optional[int] = None,
                 cmap: str = "gray", symmetric: bool = False, size: float = 2.2,
                 suptitle: Optional[str] = None) -> Figure:
-    """A grid of 2-D arrays (images, feature maps, filters). symmetric=True: a red-blue map centred on 0
-    (positive red, negative blue), each panel scaled to its own largest magnitude."""
-    n = len(images)
-    cols = cols or n
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + (0.3 if suptitle else 0)),
-                             squeeze=False)
-    for k, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if k >= n:
-            continue
-        img = np.asarray(images[k], dtype=float)
-        if symmetric:
-            m = float(np.abs(img).max()) or 1.0
-            ax.imshow(img, cmap="RdBu_r", vmin=-m, vmax=m)
-        else:
-            ax.imshow(img, cmap=cmap)
-        if titles is not None:
-            ax.set_title(titles[k], fontsize=9)
-    if suptitle:
-        fig.suptitle(suptitle, fontsize=10)
-    fig.tight_layout()
-    return fig
+    """A grid of 2-D arrays (images, feature maps, filters), all in one row unless ``cols`` says otherwise:
+    ``plots.image_grid`` with ``size``-inch panels. symmetric=True: a red-blue map centred on 0 (positive red,
+    negative blue), each panel scaled to its own largest magnitude. Returns the Figure (closed)."""
+    return image_grid(images, titles, cols=cols or len(images), cmap=cmap, symmetric=symmetric, size=size,
+                      title=suptitle)
 
 
 def plot_im2col(x: np.ndarray, kernel_size: int) -> Figure:

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
-from ..conv_arithmetic import pool_output_size
+from ..conv_arithmetic import exact_output_size, pool_output_size
 from ..scratch import functional as F
 
 POOL_KINDS: tuple[str, ...] = ("max", "avg", "l2")
@@ -336,7 +336,7 @@ def explore_pooling(images: np.ndarray, index: int = 0, kind: str = "max", kerne
     fmap = edge_feature_map(image)
     pooled = pool(fmap[None, None], kind, kernel_size, stride)[0, 0]
     size = fmap.shape[0]
-    exact = (size - kernel_size) / stride + 1
+    exact = exact_output_size(size, kernel_size, stride)
     n_out = pool_output_size(size, kernel_size, stride, floor=True)
     arithmetic = f"({size} - {kernel_size})/{stride} + 1 = {exact:g}"
     if exact != n_out:

@@ -7,9 +7,9 @@
     av.explore_stack(pattern="CCP", repeats=3)          # the widget's callback: table + figure of a layer stack
     history = av.train_deep_net(9, residual=True, train=(x, y))   # 20 weight layers, with skip connections
 
-Every shape, parameter count, multiply-add count and receptive field comes from
-``course_lib.conv_arithmetic`` (``shape_table`` runs the model once, on the "meta" device when only shapes
-are needed), and every network from ``course_lib.architectures``, so a picture cannot disagree with the numbers.
+Every shape, parameter count, multiply-add count and receptive field comes from ``course_lib.conv_arithmetic``
+and ``course_lib.summary`` (``shape_table`` runs the model once, on the "meta" device when only shapes are
+needed), and every network from ``course_lib.architectures``, so a picture cannot disagree with the numbers.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from torch import nn
 
 from .. import architectures
 from .. import conv_arithmetic as ca
+from ..summary import LayerRow, format_table, shape_table
 from ..training import History, fit
 
 # ---------------------------------------------------------------- numbers from the lecture decks
@@ -69,12 +70,12 @@ RESNET_TABLE: "OrderedDict[str, tuple[Optional[float], float]]" = OrderedDict([
 SHAPE_LAYERS = ("Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Linear")
 
 
-def main_rows(rows: Sequence[ca.LayerRow], keep: Sequence[str] = SHAPE_LAYERS) -> list[ca.LayerRow]:
-    """The rows of ``conv_arithmetic.shape_table`` whose layer type is in ``keep`` (drops ReLU, BN, Dropout, ...)."""
+def main_rows(rows: Sequence[LayerRow], keep: Sequence[str] = SHAPE_LAYERS) -> list[LayerRow]:
+    """The rows of ``summary.shape_table`` whose layer type is in ``keep`` (drops ReLU, BN, Dropout, ...)."""
     return [r for r in rows if r.type in keep]
 
 
-def parameters_by_type(rows: Sequence[ca.LayerRow]) -> dict[str, int]:
+def parameters_by_type(rows: Sequence[LayerRow]) -> dict[str, int]:
     """Parameters per layer type, e.g. {'Conv2d': 2,469,696, 'Linear': 58,631,144} for torchvision's AlexNet."""
     totals: dict[str, int] = {}
     for r in rows:
@@ -141,7 +142,7 @@ class Volume(NamedTuple):
     width: int
 
 
-def volumes(rows: Sequence[ca.LayerRow], input_shape: Sequence[int],
+def volumes(rows: Sequence[LayerRow], input_shape: Sequence[int],
             names: Optional[Sequence[str]] = None) -> list[Volume]:
     """The input and the output of every shape-changing layer (conv, pool, linear) of a ``shape_table``.
 
@@ -191,17 +192,17 @@ def plot_volumes(model: nn.Module, input_shape: Sequence[int], title: str = "",
                  names: Optional[Sequence[str]] = None) -> Figure:
     """Draw ``model`` as the sequence of its feature-map volumes, labelled 'channels@height×width' (LeCun's notation).
 
-    The shapes come from ``conv_arithmetic.shape_table(model, input_shape)``; build big models on the meta device.
+    The shapes come from ``summary.shape_table(model, input_shape)``; build big models on the meta device.
     ``names``: optional labels, one per conv, pool and linear layer (see ``volumes``).
     """
-    vols = volumes(ca.shape_table(model, tuple(input_shape)), input_shape, names)
+    vols = volumes(shape_table(model, tuple(input_shape)), input_shape, names)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * len(vols) + 1.5), 2.8))
     _draw_volumes(ax, vols, title)
     fig.tight_layout()
     return fig
 
 
-def plot_parameters(rows: Sequence[ca.LayerRow], title: str = "") -> Figure:
+def plot_parameters(rows: Sequence[LayerRow], title: str = "") -> Figure:
     """Parameters of every conv and linear layer of a ``shape_table`` (bars, conv blue, linear green)."""
     shown = [r for r in rows if r.type in ("Conv2d", "Linear") and r.parameters]
     fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * len(shown) + 2), 3.2))
@@ -337,11 +338,12 @@ def stack_sizes(model: nn.Sequential, input_size: int) -> list[tuple[str, int, s
         if isinstance(layer, nn.Conv2d):
             k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
             new = ca.conv_output_size(size, k, s, p, floor=True)
-            exact = (size - k + 2 * p) / s + 1
+            exact = ca.exact_output_size(size, k, s, p)
             note = "" if exact == new else f"({size} - {k} + 2*{p})/{s} + 1 = {exact:g}, floored to {new}"
         elif isinstance(layer, nn.MaxPool2d):
             new = ca.pool_output_size(size, 2, floor=True)
-            note = "" if size % 2 == 0 else f"({size} - 2)/2 + 1 = {(size - 2) / 2 + 1:g}, floored to {new}"
+            exact = ca.exact_output_size(size, 2, stride=2)
+            note = "" if exact == new else f"({size} - 2)/2 + 1 = {exact:g}, floored to {new}"
         else:
             continue
         out.append((name, new, note))
@@ -349,7 +351,7 @@ def stack_sizes(model: nn.Sequential, input_size: int) -> list[tuple[str, int, s
     return out
 
 
-def _stack_summary(rows: Sequence[ca.LayerRow], input_size: int) -> str:
+def _stack_summary(rows: Sequence[LayerRow], input_size: int) -> str:
     last = main_rows(rows)[-1]
     rf = last.receptive_field
     rf_text = "-" if rf is None else str(rf if isinstance(rf, int) else max(rf))
@@ -378,8 +380,8 @@ def stack_explorer_figure(pattern: str = "CCP", repeats: int = 3, kernel_size: i
                 color="tab:red", transform=ax.transAxes)
         return fig, f"This stack cannot be built: {error}"
     shape = (1, in_channels, input_size, input_size)
-    rows = ca.shape_table(model, shape)
-    text = ca.format_table(main_rows(rows)) + "\n" + _stack_summary(rows, input_size)
+    rows = shape_table(model, shape)
+    text = format_table(main_rows(rows)) + "\n" + _stack_summary(rows, input_size)
     if notes:
         text += "\nnot whole, torch floors:\n  " + "\n  ".join(notes)
 

@@ -14,6 +14,7 @@ from course_lib import conv_arithmetic as ca
 from course_lib.lessons import nb05_convolution_arithmetic as cv
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb05 import EXERCISES as NB05
+from course_lib.parity import compare
 from course_lib.scratch import functional as sf
 
 EX = {ex.key: ex for ex in NB05}
@@ -42,8 +43,8 @@ def test_frames_read_exactly_what_the_convolution_reads(W, F_, S, P, D):
     padded = np.pad(image, P)
     from_taps = np.array([padded[t[:, 0], t[:, 1]] @ kernel.ravel() for t in frames.taps]).reshape(out, out)
     torch_out = F.conv2d(torch.tensor(image)[None, None], torch.tensor(kernel)[None, None],
-                         stride=S, padding=P, dilation=D)[0, 0].numpy()
-    assert np.allclose(from_taps, torch_out)
+                         stride=S, padding=P, dilation=D)[0, 0]
+    compare("frames vs conv2d", from_taps, torch_out, verbose=False)
 
 
 def test_unread_cells_are_the_ones_the_floor_drops():
@@ -81,8 +82,8 @@ def test_transposed_frames_are_torchs_conv_transpose(W, F_, S, P):
     flipped = w[::-1, ::-1].ravel()
     from_taps = np.array([grid[t[:, 0], t[:, 1]] @ flipped for t in frames.taps]).reshape(out, out)
     torch_out = F.conv_transpose2d(torch.tensor(x)[None, None], torch.tensor(w)[None, None],
-                                   stride=S, padding=P)[0, 0].numpy()
-    assert np.allclose(from_taps, torch_out)
+                                   stride=S, padding=P)[0, 0]
+    compare("frames vs conv_transpose2d", from_taps, torch_out, verbose=False)
 
 
 def test_transposed_frames_refuse_padding_that_crops():

@@ -6,11 +6,12 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from course_lib.lessons import nb07_cnn_architectures as av
-from course_lib import architectures, conv_arithmetic as ca
+from course_lib import architectures
 from course_lib.data import load_mnist, standardize
 from course_lib.exercises import nb07
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.scratch import functional as sf
+from course_lib.summary import shape_table
 
 
 # ---------------------------------------------------------------- lecture data and figures
@@ -48,7 +49,7 @@ def test_plot_blocks_has_four_diagrams():
 
 
 def test_main_rows_and_parameters_by_type_on_lenet():
-    rows = ca.shape_table(architectures.lenet5(), (1, 1, 28, 28))
+    rows = shape_table(architectures.lenet5(), (1, 1, 28, 28))
     assert [r.type for r in av.main_rows(rows)] == ["Conv2d", "MaxPool2d", "Conv2d", "MaxPool2d", "Conv2d",
                                                    "Linear", "Linear"]
     by_type = av.parameters_by_type(rows)
@@ -57,7 +58,7 @@ def test_main_rows_and_parameters_by_type_on_lenet():
 
 
 def test_volumes_follow_the_shapes_and_take_names():
-    rows = ca.shape_table(architectures.lenet5(), (1, 1, 28, 28))
+    rows = shape_table(architectures.lenet5(), (1, 1, 28, 28))
     vols = av.volumes(rows, (1, 1, 28, 28))
     assert [(v.channels, v.height) for v in vols] == [(1, 28), (6, 28), (6, 14), (16, 10), (16, 5), (120, 1),
                                                       (84, 0), (10, 0)]
@@ -72,7 +73,7 @@ def test_plot_volumes_and_parameters_on_a_meta_model():
         model = architectures.alexnet()
     fig = av.plot_volumes(model, (1, 3, 224, 224), "AlexNet")
     assert fig.axes[0].get_title() == "AlexNet"
-    rows = ca.shape_table(model, (1, 3, 224, 224))
+    rows = shape_table(model, (1, 3, 224, 224))
     fig = av.plot_parameters(rows)
     bars = fig.axes[0].patches
     assert len(bars) == 8                                             # 5 conv + 3 linear layers
