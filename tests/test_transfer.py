@@ -1,10 +1,14 @@
 """course_lib.transfer: heads, freezing and parameter groups, on the course's source CNN and on ResNet-18."""
-import numpy as np
 import pytest
 import torch
 
-from course_lib import architectures, models, scratch, training, transfer
-from course_lib.lessons.nb09_transfer_learning import train_with_adam
+from course_lib import architectures, models, training, transfer
+
+
+def adam_steps(model, x, y, groups, steps):
+    """``steps`` full-batch Adam steps on (x, y) through training.fit."""
+    training.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.Adam(groups), (x, y), epochs=1,
+                 batches=training.full_batches(steps), progress=False)
 
 
 def test_body_layer_names_and_counts():
@@ -45,7 +49,7 @@ def test_freeze_unfreeze_and_what_training_changes():
     assert not model.conv1.weight.requires_grad and model.conv3.weight.requires_grad
     before = {k: v.clone() for k, v in model.state_dict().items()}
     x, y = torch.randn(10, 1, 28, 28), torch.randint(0, 5, (10,))
-    train_with_adam(model, x, y, steps=3)
+    adam_steps(model, x, y, transfer.param_groups(model, 1e-2, 1e-2), steps=3)
     after = model.state_dict()
     assert torch.equal(after["conv1.weight"], before["conv1.weight"])
     assert torch.equal(after["conv2.bias"], before["conv2.bias"])
@@ -70,8 +74,8 @@ def test_param_groups_slow_body_fast_head():
     assert [g["name"] for g in transfer.param_groups(model, 1e-2, 1e-3)] == ["head"]
     transfer.unfreeze(model)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    train_with_adam(model, torch.randn(8, 1, 28, 28), torch.randint(0, 5, (8,)),
-                   transfer.param_groups(model, head_lr=1e-2, body_lr=0.0), steps=2)
+    adam_steps(model, torch.randn(8, 1, 28, 28), torch.randint(0, 5, (8,)),
+               transfer.param_groups(model, head_lr=1e-2, body_lr=0.0), steps=2)
     after = model.state_dict()
     assert torch.equal(after["conv2.weight"], before["conv2.weight"])        # body_lr = 0: body unchanged
     assert not torch.equal(after["fc.weight"], before["fc.weight"])
