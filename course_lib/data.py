@@ -11,6 +11,11 @@ See data/README.md for where the digits come from and how the split was made.
 If torchvision's full MNIST (60,000 + 10,000 images) is already on disk,
 load_torchvision_mnist() reads it in the same form. It is optional: the
 course never downloads it.
+
+Also here: sha256_file(path), the one file hash of the course (the digits, the
+pretrained CNN, the build scripts); task_digits(split, classes) and
+few_shot_indices(labels, n, seed), notebook 09's selection of a task and of n
+labelled examples per class.
 """
 
 import hashlib
