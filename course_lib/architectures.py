@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import models
+from .models import init_
 
 __all__ = [
     "init_weights",
@@ -55,19 +56,20 @@ def init_weights(model: nn.Module) -> nn.Module:
     Linear:      weight ~ N(0, 0.01^2), bias = 0 (as torchvision's VGG)
 
     The factor 2 makes up for ReLU zeroing half of its inputs, so the variance of the signal stays about
-    the same from layer to layer. Loaded weights replace all of this.
+    the same from layer to layer. Loaded weights replace all of this. Drawn through ``models.init_``
+    (torch.nn.init's functions, by name).
     """
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            init_(m.weight, "kaiming_normal_", mode="fan_out", nonlinearity="relu")
             if m.bias is not None:
-                nn.init.zeros_(m.bias)
+                init_(m.bias, "zeros_")
         elif isinstance(m, nn.BatchNorm2d):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
+            init_(m.weight, "ones_")
+            init_(m.bias, "zeros_")
         elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, mean=0.0, std=0.01)
-            nn.init.zeros_(m.bias)
+            init_(m.weight, "normal_", mean=0.0, std=0.01)
+            init_(m.bias, "zeros_")
     return model
 
 

@@ -11,6 +11,11 @@ See data/README.md for where the digits come from and how the split was made.
 If torchvision's full MNIST (60,000 + 10,000 images) is already on disk,
 load_torchvision_mnist() reads it in the same form. It is optional: the
 course never downloads it.
+
+Also here: sha256_file(path), the one file hash of the course (the digits, the
+pretrained CNN, the build scripts); task_digits(split, classes) and
+few_shot_indices(labels, n, seed), notebook 09's selection of a task and of n
+labelled examples per class.
 """
 
 import hashlib
@@ -42,12 +47,21 @@ class DataIntegrityError(ValueError):
     """The data file's sha256 is not the expected one."""
 
 
-def _sha256(path):
+def sha256_file(path) -> str:
+    """The sha256 of a file's bytes, as a hex string (read in 1 MiB blocks)."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def check_sha256(path, expected: str, advice: str) -> str:
+    """Return the file's sha256 if it is ``expected``; else raise DataIntegrityError with both and ``advice``."""
+    actual = sha256_file(path)
+    if actual != expected:
+        raise DataIntegrityError(f"{path} has the wrong sha256.\n  expected {expected}\n  actual   {actual}\n{advice}")
+    return actual
 
 
 def _check_split(split):
@@ -68,14 +82,10 @@ def verify_mnist(path=None):
     stat = path.stat()
     key = (str(path), stat.st_mtime_ns, stat.st_size)
     if key not in _verified:
-        actual = _sha256(path)
-        if actual != MNIST10K_SHA256:
-            raise DataIntegrityError(
-                f"{path} has the wrong sha256.\n"
-                f"  expected {MNIST10K_SHA256}\n  actual   {actual}\n"
-                "The file is corrupt or was modified (for example a git-lfs pointer "
-                f"or a truncated download).\n{REBUILD_HELP}")
-        _verified[key] = actual
+        _verified[key] = check_sha256(
+            path, MNIST10K_SHA256,
+            "The file is corrupt or was modified (for example a git-lfs pointer "
+            f"or a truncated download).\n{REBUILD_HELP}")
     return _verified[key]
 
 
@@ -137,3 +147,36 @@ def standardize(images, dtype=np.float64):
     if images.dtype != np.uint8:
         raise TypeError(f"standardize expects uint8 pixels 0..255 as load_mnist returns them, got {images.dtype}.")
     return ((images.astype(dtype) / 255.0 - PIXEL_MEAN) / PIXEL_STD).astype(dtype, copy=False)
+
+
+def task_digits(split, classes):
+    """The digits of ``classes`` from one split, ready for a torch CNN, labels renumbered 0..len(classes)-1.
+
+    Returns x: float32 tensor (N, 1, 28, 28), standardised as ``standardize``; y: int64 tensor (N,), where
+    digit ``classes[i]`` gets label i (so 5..9 become 0..4 for notebook 09's target task).
+    """
+    import torch
+
+    images, labels = load_mnist(split)
+    keep = np.isin(labels, classes)
+    relabel = np.full(10, -1, dtype=np.int64)
+    relabel[list(classes)] = np.arange(len(classes))
+    x = torch.from_numpy(standardize(images[keep], dtype=np.float32)).unsqueeze(1)
+    return x, torch.from_numpy(relabel[labels[keep]])
+
+
+def few_shot_indices(labels, n, seed):
+    """Indices of ``n`` examples of each class, drawn without replacement with ``default_rng(seed)``.
+
+    labels: (N,) ints. Returns (n * number of classes,) indices, class by class, each class's sorted.
+    The same seed always gives the same draw; different seeds give different training sets.
+    """
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        if len(members) < n:
+            raise ValueError(f"class {c} has only {len(members)} examples, fewer than n = {n}.")
+        chosen.append(np.sort(rng.choice(members, size=n, replace=False)))
+    return np.concatenate(chosen)

@@ -2,11 +2,13 @@
 
 The lectures' checklist (Lintern [000], after CS231n): watch the loss curve, the train/validation gap, the
 update/weight ratio per layer (about 1e-3), the activation and gradient histograms per layer, and the
-first-layer filters. Each has a function here, and ``read_diagnostics`` turns the numbers into sentences.
+first-layer filters. Each has a recorder or a reading here, and ``read_diagnostics`` turns the numbers into
+sentences. (Notebook 08's experiments, such as the initialisation study, are in lessons/nb08.)
 
     records = record_activations(model, x, y, loss_fn)      # one LayerRecord per layer: output and dL/d(output)
     plot_histograms(records)                                # activation and gradient histograms per layer
-    log = run_steps(model, loss_fn, optimizer, (x, y), steps=200)   # losses and update/weight ratios per step
+    log = StepLog()                                         # a training callback: losses and ratios per step
+    training.train_steps(model, loss_fn, optimizer, (x, y), steps=200, callbacks=[log])
     plot_update_ratios(log.ratios)
     for sentence in read_diagnostics(records=records, ratios=log.ratios, history=history):
         print(sentence)
@@ -25,12 +27,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from . import scratch
+from .models import ACTIVATIONS
 from .parity import to_numpy
 from .plots import image_grid
-from .plots import plot_history  # noqa: F401  (train/validation curves: re-exported, not duplicated)
-from .scratch.random import generator
+from .training import Callback, EarlyStopping
 
-ACTIVATION_KINDS = ("ReLU", "LeakyReLU", "Sigmoid", "Tanh")
+ACTIVATION_KINDS = tuple(ACTIVATIONS.values())     # the layer class names: Sigmoid, Tanh, ReLU, LeakyReLU
 SATURATION_EPS = 0.01        # a sigmoid output within 0.01 of 0 or 1 (tanh: of -1 or 1) is "saturated"
 RATIO_LOW, RATIO_HEALTHY, RATIO_HIGH = 1e-4, 1e-3, 1e-2    # CS231n's rule of thumb for update/weight
 MAX_STORED = 200_000         # values kept per layer for histograms (statistics use every value)
@@ -232,87 +234,46 @@ def layer_name(param_name: str) -> str:
     return param_name[: -len(".weight")] if param_name.endswith(".weight") else param_name
 
 
-class UpdateRatioTracker:
-    """Per-layer update/weight ratio of every optimizer step, for scratch and torch models alike.
-
-        ratio = ||w_after - w_before|| / ||w_before||   ( = ||lr * update|| / ||w|| for plain SGD )
-
-    Usage: ``tracker.step(optimizer)`` in place of ``optimizer.step()``: it snapshots the weights, steps,
-    and appends each layer's ratio to ``tracker.ratios[layer]``. Biases are skipped (weights_only=True):
-    they often start at 0, where the ratio is infinite.
-    """
-
-    def __init__(self, model, weights_only: bool = True) -> None:
-        self.model, self.weights_only = model, weights_only
-        self.ratios: dict[str, list[float]] = {}
-
-    def step(self, optimizer) -> None:
-        before = _param_arrays(self.model, self.weights_only)
-        optimizer.step()
-        after = _param_arrays(self.model, self.weights_only)
-        for name, w0 in before.items():
-            ratio = np.linalg.norm(after[name] - w0) / max(np.linalg.norm(w0), 1e-30)
-            self.ratios.setdefault(layer_name(name), []).append(float(ratio))
-
-
 def update_ratio(w_before: np.ndarray, w_after: np.ndarray) -> float:
     """||w_after - w_before|| / ||w_before|| (Frobenius norms): the size of one step relative to the weights."""
     return float(np.linalg.norm(np.asarray(w_after) - w_before) / np.linalg.norm(w_before))
 
 
 @dataclass
-class StepLog:
-    """Per-step record of a short run: training loss and each layer's update/weight ratio."""
+class StepLog(Callback):
+    """A ``training.fit`` callback recording every step's loss and each layer's update/weight ratio:
+
+        ratio = ||w_after - w_before|| / ||w_before||   ( = ||lr * update|| / ||w|| for plain SGD )
+
+    for scratch and torch models alike. Biases are skipped (weights_only=True): they often start at 0, where
+    the ratio is infinite. A nan or inf loss stops the run (the log then ends with that value, and no ratio).
+
+        log = StepLog()
+        training.train_steps(model, loss_fn, optimizer, (x, y), steps=200, callbacks=[log])
+    """
 
     losses: list[float] = field(default_factory=list)
     ratios: dict[str, list[float]] = field(default_factory=dict)
+    weights_only: bool = True
+    _before: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+
+    def on_train_begin(self, model) -> None:
+        self._before = _param_arrays(model, self.weights_only)
+
+    def on_step(self, step: int, loss: float, model) -> bool:
+        self.losses.append(float(loss))
+        if not np.isfinite(loss):
+            return True
+        after = _param_arrays(model, self.weights_only)
+        for name, w0 in self._before.items():
+            ratio = np.linalg.norm(after[name] - w0) / max(np.linalg.norm(w0), 1e-30)
+            self.ratios.setdefault(layer_name(name), []).append(float(ratio))
+        self._before = after
+        return False
 
     def median_ratios(self, last: int | None = None) -> dict[str, float]:
         """Median update/weight ratio per layer over the last ``last`` steps (all steps if None)."""
         return {k: float(np.median(v[-last:] if last else v)) for k, v in self.ratios.items()}
-
-
-def run_steps(model, loss_fn, optimizer, train: tuple[np.ndarray, np.ndarray], steps: int = 100,
-              batch_size: int = 64, seed: int = 0) -> StepLog:
-    """``steps`` SGD steps on random mini-batches of ``train = (x, y)``, recording loss and ratios per step.
-
-    Works for scratch and torch models (torch: on the model's device and dtype). Stops early if the loss
-    becomes nan or inf (the log then ends with that value).
-    """
-    x, y = train
-    rng = np.random.default_rng(seed)
-    tracker, log = UpdateRatioTracker(model), StepLog()
-    if isinstance(model, scratch.Module):
-        def loss_and_backward(xb, yb):
-            loss = loss_fn(model(xb), yb)
-            model.backward(loss_fn.backward())
-            return float(loss)
-    else:
-        import torch
-
-        param = next(model.parameters())
-
-        def loss_and_backward(xb, yb):
-            loss = loss_fn(model(torch.as_tensor(xb, dtype=param.dtype, device=param.device)),
-                           torch.as_tensor(yb, device=param.device))
-            loss.backward()
-            return loss.item()
-    model.train()
-    with np.errstate(over="ignore", invalid="ignore"):      # a diverging run is allowed to overflow here
-        _run(steps, rng, x, y, batch_size, optimizer, loss_and_backward, tracker, log)
-    log.ratios = tracker.ratios
-    return log
-
-
-def _run(steps, rng, x, y, batch_size, optimizer, loss_and_backward, tracker, log) -> None:
-    for _ in range(steps):
-        idx = rng.choice(len(x), size=min(batch_size, len(x)), replace=False)
-        optimizer.zero_grad()
-        loss = loss_and_backward(x[idx], y[idx])
-        log.losses.append(loss)
-        if not np.isfinite(loss):
-            break
-        tracker.step(optimizer)
 
 
 def plot_update_ratios(ratios: dict[str, list[float]], title: str | None = None, ax=None):
@@ -328,25 +289,6 @@ def plot_update_ratios(ratios: dict[str, list[float]], title: str | None = None,
     ax.axhline(np.log10(RATIO_HEALTHY), color="k", ls="--", lw=1, label="1e-3")
     ax.set(xlabel="step", ylabel="log10(update / weight)", title=title or "update/weight ratio per layer")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    return fig
-
-
-def plot_step_losses(logs: list[StepLog], labels: list[str], title: str | None = None, smooth: int = 10):
-    """Training loss per step of several short runs (raw, faint; a running mean of ``smooth`` steps, solid)."""
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for log, label in zip(logs, labels):
-        losses = np.array(log.losses, dtype=float)
-        line, = ax.plot(losses, alpha=0.3, lw=0.8)
-        if len(losses) >= smooth:
-            mean = np.convolve(losses, np.ones(smooth) / smooth, mode="valid")
-            ax.plot(np.arange(smooth - 1, len(losses)), mean, color=line.get_color(), label=label)
-        else:
-            line.set_label(label)
-    ax.set(xlabel="step", ylabel="training loss", title=title or "loss per step")
-    top = np.nanmax([np.nanmax(np.where(np.isfinite(l.losses), l.losses, np.nan)) for l in logs])
-    ax.set_ylim(0, min(top, 5.0) * 1.05)
-    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -406,16 +348,13 @@ def plot_filters(weights, cols: int = 8, title: str | None = None):
 
 def early_stopping_epoch(val_loss, patience: int = 3) -> int:
     """Index of the epoch to keep: the best validation loss, found by stopping once it has not improved for
-    ``patience`` epochs in a row (so a later, better minimum after a long plateau is not seen)."""
-    best, best_epoch, waited = np.inf, 0, 0
-    for epoch, loss in enumerate(val_loss):
-        if loss < best:
-            best, best_epoch, waited = loss, epoch, 0
-        else:
-            waited += 1
-            if waited >= patience:
-                break
-    return best_epoch
+    ``patience`` epochs in a row (so a later, better minimum after a long plateau is not seen).
+    The rule of ``training.EarlyStopping``, replayed on a finished run's losses."""
+    stopper = EarlyStopping(patience)
+    for loss in val_loss:
+        if stopper.update(loss):
+            break
+    return stopper.best_epoch
 
 
 # ----------------------------------------------------------------------------- reading
@@ -540,83 +479,3 @@ def format_reading(sentences: list[str]) -> str:
     if not sentences:
         return "no warning signs: activations, gradients, update ratios and curves look healthy"
     return "\n".join(f"- {s}" for s in sentences)
-
-
-# ----------------------------------------------------------------------------- deep nets for the init experiment
-
-INITS = ("N(0,1)", "N(0,1/n)", "He")
-
-
-def deep_mlp(depth: int = 10, width: int = 256, activation: str = "tanh", init: str = "N(0,1/n)",
-             n_in: int = 784, n_out: int = 10, backend: str = "scratch"):
-    """Flatten -> [Linear(width) -> act] x depth -> Linear(n_out), weights drawn from ``init``, biases 0.
-
-    init: "N(0,1)" (std 1: saturates), "N(0,1/n)" (std 1/sqrt(fan_in), LeCun / the deck's N(0, 1/N_j)),
-    "He" (std sqrt(2/fan_in), for ReLU). backend: "scratch" (float64) or "torch" (float32).
-    """
-    if init not in INITS:
-        raise ValueError(f"init must be one of {INITS}, got {init!r}.")
-    from .models import mlp
-
-    model = mlp([n_in] + [width] * depth + [n_out], activation=activation, backend=backend)
-    for _, p in model.named_parameters():
-        value = p.data if backend == "scratch" else p
-        if value.ndim == 1:
-            _fill(value, np.zeros(value.shape), backend)
-            continue
-        fan_in = value.shape[1]
-        std = {"N(0,1)": 1.0, "N(0,1/n)": 1 / np.sqrt(fan_in), "He": np.sqrt(2 / fan_in)}[init]
-        _fill(value, generator().normal(0.0, std, value.shape), backend)
-    return model
-
-
-def _fill(target, values: np.ndarray, backend: str) -> None:
-    if backend == "scratch":
-        target[...] = values
-    else:
-        import torch
-
-        with torch.no_grad():
-            target.copy_(torch.as_tensor(values))
-
-
-def plot_layer_stds(runs: dict[str, list[LayerRecord]], title: str | None = None):
-    """Std of the activations (left) and of dL/d(activation) (right, log scale) per activation layer, one line
-    per run (e.g. per initialisation). Vanishing shows as a line falling to the right (activations) or to the
-    left (gradients); saturation as tanh/sigmoid stds stuck at their maximum. Returns the Figure."""
-    fig, (ax_a, ax_g) = plt.subplots(1, 2, figsize=(9, 3.2))
-    for label, records in runs.items():
-        acts = [r for r in records if r.is_activation]
-        depth = np.arange(1, len(acts) + 1)
-        ax_a.plot(depth, [r.act_std for r in acts], "o-", label=label, ms=3)
-        ax_g.semilogy(depth, [max(r.grad_std, 1e-30) for r in acts], "o-", label=label, ms=3)
-    ax_a.set(xlabel="activation layer", ylabel="std of outputs", title="activations, forward")
-    ax_g.set(xlabel="activation layer", ylabel="std of dL/d output", title="gradients, backward")
-    ax_a.legend(fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-# ----------------------------------------------------------------------------- the Play widget
-
-def init_records(depth: int = 10, activation: str = "tanh", init: str = "N(0,1/n)", width: int = 128,
-                 n: int = 200, seed: int = 0) -> list[LayerRecord]:
-    """Records of a fresh ``deep_mlp`` (width inputs, standard normal) on ``n`` random examples."""
-    scratch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    model = deep_mlp(depth, width, activation, init, n_in=width)
-    return record_scratch(model, rng.standard_normal((n, width)), rng.integers(0, 10, n), scratch.CrossEntropyLoss())
-
-
-def explore_init(depth: int = 10, activation: str = "tanh", init: str = "N(0,1/n)", width: int = 128,
-                 n: int = 200, seed: int = 0):
-    """The widget callback: per-layer stds of a fresh deep network, for all three inits, the chosen one bold."""
-    runs = {name: init_records(depth, activation, name, width, n, seed) for name in INITS}
-    fig = plot_layer_stds(runs, title=f"{depth} x {activation}: N(0,1), N(0,1/n) and He")
-    for ax in fig.axes:
-        for line in ax.get_lines():
-            line.set_linewidth(3 if line.get_label() == init else 1)
-            line.set_alpha(1.0 if line.get_label() == init else 0.4)
-    return fig

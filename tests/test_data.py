@@ -10,6 +10,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+import torch
 
 from course_lib import data
 from course_lib.data import (DATA_DIR, MNIST10K_SHA256, DataIntegrityError, has_torchvision_mnist,
@@ -98,8 +99,8 @@ def test_verification_is_cached(tmp_path, monkeypatch):
     copy = tmp_path / "mnist10k.npz"
     shutil.copyfile(DATA_DIR / "mnist10k.npz", copy)
     calls = []
-    real_sha256 = data._sha256
-    monkeypatch.setattr(data, "_sha256", lambda p: calls.append(p) or real_sha256(p))
+    real_sha256 = data.sha256_file
+    monkeypatch.setattr(data, "sha256_file", lambda p: calls.append(p) or real_sha256(p))
     load_mnist("train", path=copy)
     load_mnist("test", path=copy)
     assert len(calls) == 1
@@ -160,7 +161,7 @@ def test_writer_reproduces_the_bundled_file_byte_for_byte(build, tmp_path):
     arrays = {name: array for name, array in np.load(data.MNIST10K_PATH).items()}
     out = tmp_path / "mnist10k.npz"
     build.write_npz(out, arrays)
-    assert build.sha256_of_file(out) == MNIST10K_SHA256
+    assert data.sha256_file(out) == MNIST10K_SHA256
 
 
 def test_pixels_round_trip_exactly(build):
@@ -202,3 +203,35 @@ def test_tarball_with_wrong_checksum_is_refused(build, tmp_path):
     fake.write_bytes(b"not the npm package")
     with pytest.raises(SystemExit, match="Refusing"):
         build.check_tarball(fake)
+
+
+# --- sha256 and notebook 09's task selection ---------------------------------
+
+def test_sha256_file_matches_hashlib_and_check_sha256_teaches(tmp_path):
+    path = tmp_path / "bytes.bin"
+    path.write_bytes(b"course" * 1_000_000)                       # more than one 1 MiB block
+    assert data.sha256_file(path) == hashlib.sha256(b"course" * 1_000_000).hexdigest()
+    assert data.check_sha256(path, data.sha256_file(path), "unused") == data.sha256_file(path)
+    with pytest.raises(DataIntegrityError, match="wrong sha256(.|\n)*expected 00(.|\n)*rebuild it"):
+        data.check_sha256(path, "00", "rebuild it")
+
+
+def test_task_digits_relabels_and_counts():
+    x, y = data.task_digits("test", (5, 6, 7, 8, 9))
+    assert x.shape == (975, 1, 28, 28) and x.dtype == torch.float32
+    assert y.dtype == torch.int64 and sorted(torch.unique(y).tolist()) == [0, 1, 2, 3, 4]
+    _, labels = data.load_mnist("test")
+    assert torch.equal(y, torch.from_numpy(labels[labels >= 5] - 5))
+    xs, ys = data.task_digits("train", (0, 1, 2, 3, 4))
+    assert len(xs) == 4106 and len(data.task_digits("train", (5, 6, 7, 8, 9))[0]) == 3894
+
+
+def test_few_shot_indices_n_per_class_seeded():
+    labels = np.repeat(np.arange(5), 30)[np.random.default_rng(0).permutation(150)]
+    idx = data.few_shot_indices(labels, 4, seed=3)
+    assert idx.shape == (20,) and len(set(idx.tolist())) == 20
+    assert np.array_equal(labels[idx], np.repeat(np.arange(5), 4))
+    assert np.array_equal(idx, data.few_shot_indices(labels, 4, seed=3))
+    assert not np.array_equal(idx, data.few_shot_indices(labels, 4, seed=4))
+    with pytest.raises(ValueError, match="fewer than n = 31"):
+        data.few_shot_indices(labels, 31, seed=0)

@@ -1,13 +1,13 @@
-"""The shared training loop on real digits, for a scratch and a torch model."""
+"""course_lib.training: the one step, the loop built on it, its batches and callbacks, for scratch and torch models."""
 import numpy as np
 import pytest
 import torch
 
-from course_lib import scratch
+from course_lib import scratch, training
 from course_lib.data import load_mnist, standardize
 from course_lib.device import describe_device, pick_device
 from course_lib.models import mlp
-from course_lib.training import evaluate, fit, minibatches
+from course_lib.training import evaluate, fit, minibatches, train_step
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +81,190 @@ def test_fit_in_phases_sets_each_learning_rate_and_joins_histories(digits):
                       progress=False)
     assert len(h.train_loss) == len(h.val_acc) == 3
     assert opt.param_groups[0]["lr"] == 0.005
+
+
+# ---------------------------------------------------------------- the step, against the loops it replaced
+
+def blobs(n=200, d=6, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 2, (classes, d))
+    y = rng.integers(0, classes, n)
+    return centres[y] + rng.normal(size=(n, d)), y
+
+
+def test_train_step_is_the_hand_written_scratch_step():
+    x, y = blobs()
+    scratch.manual_seed(0)
+    ours, theirs = mlp([6, 8, 3]), mlp([6, 8, 3])
+    theirs.load_state_dict(ours.state_dict())
+    opt_a = scratch.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    opt_b = scratch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
+    crit_a, crit_b = scratch.CrossEntropyLoss(), scratch.CrossEntropyLoss()
+    for idx in minibatches(len(x), 32, np.random.default_rng(0)):
+        loss, correct = train_step(ours, crit_a, opt_a, x[idx], y[idx])
+        expected = crit_b(theirs(x[idx]), y[idx])
+        opt_b.zero_grad()
+        theirs.backward(crit_b.backward())
+        opt_b.step()
+        assert loss == expected and 0 <= correct <= len(idx)
+    for (name, p), q in zip(ours.named_parameters(), theirs.parameters()):
+        assert np.array_equal(p.data, q.data), name
+
+
+def test_train_step_is_the_hand_written_torch_step():
+    x, y = blobs()
+    torch.manual_seed(0)
+    ours = mlp([6, 8, 3], backend="torch").double()
+    theirs = mlp([6, 8, 3], backend="torch").double()
+    theirs.load_state_dict(ours.state_dict())
+    opt_a, opt_b = torch.optim.Adam(ours.parameters(), lr=0.01), torch.optim.Adam(theirs.parameters(), lr=0.01)
+    crit = torch.nn.CrossEntropyLoss()
+    for idx in minibatches(len(x), 32, np.random.default_rng(0)):
+        loss, _ = train_step(ours, crit, opt_a, x[idx], y[idx])            # NumPy in: converted to tensors
+        opt_b.zero_grad()
+        expected = crit(theirs(torch.from_numpy(x[idx])), torch.from_numpy(y[idx]))
+        expected.backward()
+        opt_b.step()
+        assert loss == expected.item()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert torch.equal(p, q)
+
+
+@pytest.mark.parametrize("backend", ["scratch", "torch"])
+def test_float_targets_train_and_report_no_accuracy(backend):
+    x, y = blobs(classes=2)
+    target = y[:, None].astype(np.float64)
+    scratch.manual_seed(0)
+    torch.manual_seed(0)
+    model = mlp([6, 8, 1], backend=backend)
+    loss_fn = scratch.BCEWithLogitsLoss() if backend == "scratch" else torch.nn.BCEWithLogitsLoss()
+    opt = (scratch.optim if backend == "scratch" else torch.optim).SGD(model.parameters(), lr=0.5)
+    loss, correct = train_step(model, loss_fn, opt, x, target)
+    assert correct is None and np.isfinite(loss)
+    h = fit(model, loss_fn, opt, (x, target), epochs=1, batches=training.full_batches(50), progress=False)
+    assert h.train_acc == [] and len(h.step_loss) == 50 and h.step_loss[-1] < h.step_loss[0]
+    assert "train loss" in repr(h)
+
+
+def test_fit_equals_a_loop_of_steps():
+    x, y = blobs()
+    runs = []
+    for use_fit in (True, False):
+        scratch.manual_seed(0)
+        model = mlp([6, 8, 3])
+        opt = scratch.optim.SGD(model.parameters(), lr=0.1)
+        if use_fit:
+            h = fit(model, scratch.CrossEntropyLoss(), opt, (x, y), epochs=2, batch_size=32, seed=3, progress=False)
+            losses = h.step_loss
+        else:
+            rng, losses = np.random.default_rng(3), []
+            for _ in range(2):
+                for idx in minibatches(len(x), 32, rng):
+                    losses.append(train_step(model, scratch.CrossEntropyLoss(), opt, x[idx], y[idx])[0])
+        runs.append((losses, model.state_dict()["3.weight"]))
+    assert runs[0][0] == runs[1][0] and np.array_equal(runs[0][1], runs[1][1])
+    assert h.train_loss[0] == pytest.approx(np.average(runs[0][0][:7], weights=[32] * 6 + [8]))
+
+
+# ---------------------------------------------------------------- batches
+
+def test_random_full_and_torch_shuffled_batches():
+    draws = list(training.random_batches(4, steps=3, seed=0)(10))
+    rng = np.random.default_rng(0)
+    assert all(np.array_equal(d, rng.choice(10, size=4, replace=False)) for d in draws)
+    assert [len(b) for b in training.random_batches(64, steps=2)(10)] == [10, 10]
+    assert [b.tolist() for b in training.full_batches(2)(3)] == [[0, 1, 2], [0, 1, 2]]
+    batches = training.shuffled_batches(4, generator=torch.Generator().manual_seed(5))(10)
+    order = torch.randperm(10, generator=torch.Generator().manual_seed(5))
+    assert [b.tolist() for b in batches] == [order[:4].tolist(), order[4:8].tolist(), order[8:].tolist()]
+
+
+def test_transform_changes_every_batch():
+    x, y = blobs()
+    seen = []
+
+    def transform(xb):
+        seen.append(len(xb))
+        return xb * 0.0                                       # nothing to learn from
+    scratch.manual_seed(0)
+    model = mlp([6, 3])
+    before = model.state_dict()["1.weight"].copy()
+    fit(model, scratch.CrossEntropyLoss(), scratch.optim.SGD(model.parameters(), lr=0.1), (x, y), epochs=1,
+        batch_size=50, transform=transform, progress=False)
+    assert seen == [50] * 4 and np.array_equal(model.state_dict()["1.weight"], before)   # zero input: no dW
+
+
+# ---------------------------------------------------------------- callbacks
+
+class Recorder(training.Callback):
+    def __init__(self):
+        self.events = []
+
+    def on_train_begin(self, model):
+        self.events.append("begin")
+
+    def on_step(self, step, loss, model):
+        self.events.append(step)
+
+    def on_epoch_end(self, epoch, history, model):
+        self.events.append(f"epoch {epoch}: {len(history.train_loss)}")
+
+
+def test_callbacks_are_called_in_order_and_max_steps_stops():
+    x, y = blobs(100)
+    model = mlp([6, 3])
+    recorder = Recorder()
+    h = fit(model, scratch.CrossEntropyLoss(), scratch.optim.SGD(model.parameters(), lr=0.1), (x, y), epochs=3,
+            batch_size=40, callbacks=[recorder], progress=False)
+    assert recorder.events == ["begin", 1, 2, 3, "epoch 0: 1", 4, 5, 6, "epoch 1: 2", 7, 8, 9, "epoch 2: 3"]
+    h = fit(model, scratch.CrossEntropyLoss(), scratch.optim.SGD(model.parameters(), lr=0.1), (x, y), epochs=3,
+            batch_size=40, callbacks=[training.MaxSteps(4)], progress=False)
+    assert len(h.step_loss) == 4 and len(h.train_loss) == 2
+
+
+@pytest.mark.parametrize("every, lrs", [("step", [0.05, 0.025, 0.0125]), ("epoch", [0.1, 0.1, 0.05])])
+def test_schedule_steps_per_step_or_per_epoch(every, lrs):
+    x, y = blobs(100)
+    model = mlp([6, 3])
+    opt = scratch.optim.SGD(model.parameters(), lr=0.1)
+    sched = scratch.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    seen = []
+
+    class LrAfterStep(training.Callback):
+        def on_step(self, step, loss, model):
+            seen.append(opt.param_groups[0]["lr"])
+
+    fit(model, scratch.CrossEntropyLoss(), opt, (x, y), epochs=2, batch_size=60,
+        callbacks=[training.Schedule(sched, every=every), LrAfterStep()], progress=False)
+    assert seen[:3] == pytest.approx(lrs)
+    with pytest.raises(ValueError, match="'step' or 'epoch'"):
+        training.Schedule(sched, every="batch")
+
+
+def test_early_stopping_stops_and_needs_validation():
+    x, y = blobs(100)
+    model = mlp([6, 3])
+    opt = scratch.optim.SGD(model.parameters(), lr=0.0)            # nothing moves: never improves after epoch 0
+    stopper = training.EarlyStopping(patience=2)
+    h = fit(model, scratch.CrossEntropyLoss(), opt, (x, y), val=(x, y), epochs=10, callbacks=[stopper],
+            progress=False)
+    assert len(h.val_loss) == 3 and stopper.best_epoch == 0
+    with pytest.raises(ValueError, match="val="):
+        fit(model, scratch.CrossEntropyLoss(), opt, (x, y), epochs=2, callbacks=[training.EarlyStopping()],
+            progress=False)
+
+
+# ---------------------------------------------------------------- outputs and accuracy
+
+def test_outputs_and_accuracy_in_both_backends():
+    x, y = blobs(30)
+    torch.manual_seed(0)
+    theirs = mlp([6, 3], backend="torch").double()
+    ours = mlp([6, 3])
+    ours.load_state_dict(theirs.state_dict())
+    scores = training.outputs(ours, x, batch_size=7)
+    scores_t = training.outputs(theirs, torch.from_numpy(x), batch_size=7)
+    assert isinstance(scores, np.ndarray) and isinstance(scores_t, torch.Tensor) and not scores_t.requires_grad
+    np.testing.assert_allclose(scores, scores_t.numpy(), rtol=1e-12)
+    assert training.accuracy(ours, x, y) == training.accuracy(theirs, x, torch.from_numpy(y))
+    assert training.accuracy(ours, x, y) == np.mean(scores.argmax(1) == y)

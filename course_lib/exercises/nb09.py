@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import transfer
+from ..lessons.nb09_transfer_learning import recall_at_k
 from .checking import Exercise
 
 
@@ -94,7 +94,7 @@ EXERCISES: list[Exercise] = [
              "class labels[i] is among the k classes with the highest scores. A float between 0 and 1.",
         hint="np.argsort(-scores, axis=1)[:, :k] lists each row's k best classes (highest first); compare them "
              "with labels[:, None] and ask whether any matches in each row, then average. k = 1 is the accuracy.",
-        reference=transfer.recall_at_k,
+        reference=recall_at_k,
         make_inputs=_recall_inputs,
         trials=5,
     ),

@@ -20,8 +20,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch
 
 from .. import scratch
+from ..models import ACTIVATIONS, activation_layer, init_
 from ..plots import image_grid
 from ..scratch import functional as F
+from ..training import fit, full_batches
 
 # ======================================================================= the neuron picture
 
@@ -80,35 +82,27 @@ def plot_neuron() -> Figure:
 
 # ======================================================================= activations
 
-ACTIVATION_NAMES = ("sigmoid", "tanh", "relu", "leaky_relu")
+ACTIVATION_NAMES = tuple(ACTIVATIONS)     # sigmoid, tanh, relu, leaky_relu
+
+
+def _layer(name: str, negative_slope: float):
+    options = {"negative_slope": negative_slope} if name == "leaky_relu" else {}
+    return activation_layer(name, "scratch", **options)
 
 
 def activation(name: str, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
-    """f(x) elementwise for ``name`` in ACTIVATION_NAMES (from ``scratch.functional``). x: any shape."""
-    x = np.asarray(x, dtype=np.float64)
-    functions = {"sigmoid": F.sigmoid, "tanh": F.tanh, "relu": F.relu,
-                 "leaky_relu": lambda z: F.leaky_relu(z, negative_slope)}
-    if name not in functions:
-        raise ValueError(f"activation must be one of {ACTIVATION_NAMES}, got {name!r}.")
-    return functions[name](x)
+    """f(x) elementwise for ``name`` in ACTIVATION_NAMES: the scratch layer's forward. x: any shape."""
+    return _layer(name, negative_slope)(np.asarray(x, dtype=np.float64))
 
 
 def activation_grad(name: str, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
-    """f'(x) elementwise: the scratch backward pass with an upstream gradient of ones.
+    """f'(x) elementwise: the scratch layer's backward pass with an upstream gradient of ones.
 
     sigmoid' = s (1 - s);  tanh' = 1 - tanh^2;  relu' = [x > 0];  leaky_relu' = 1 if x > 0 else slope.
     """
-    x = np.asarray(x, dtype=np.float64)
-    ones = np.ones_like(x)
-    if name == "sigmoid":
-        return F.sigmoid_backward(ones, F.sigmoid(x))
-    if name == "tanh":
-        return F.tanh_backward(ones, F.tanh(x))
-    if name == "relu":
-        return F.relu_backward(ones, x)
-    if name == "leaky_relu":
-        return F.leaky_relu_backward(ones, x, negative_slope)
-    raise ValueError(f"activation must be one of {ACTIVATION_NAMES}, got {name!r}.")
+    layer = _layer(name, negative_slope)
+    out = layer(np.asarray(x, dtype=np.float64))
+    return layer.backward(np.ones_like(out))
 
 
 def maxout(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -178,17 +172,13 @@ def deep_net(activation_name: str, depth: int = 20, width: int = 64, seed: int =
 
     The weights depend only on ``seed``, so nets with different activations share the same weights.
     """
-    layers = {"sigmoid": scratch.Sigmoid, "tanh": scratch.Tanh, "relu": scratch.ReLU,
-              "leaky_relu": scratch.LeakyReLU}
-    if activation_name not in layers:
-        raise ValueError(f"activation must be one of {tuple(layers)}, got {activation_name!r}.")
     rng = np.random.default_rng(seed)
     modules = []
     for _ in range(depth):
         linear = scratch.Linear(width, width)
-        linear.weight.data = rng.standard_normal((width, width)) * np.sqrt(2.0 / width)
-        linear.bias.data = np.zeros(width)
-        modules += [linear, layers[activation_name]()]
+        init_(linear.weight, "kaiming_normal_", nonlinearity="relu", generator=rng)    # std sqrt(2 / width)
+        init_(linear.bias, "zeros_")
+        modules += [linear, activation_layer(activation_name)]
     return scratch.Sequential(*modules)
 
 
@@ -359,20 +349,16 @@ def make_dataset(name: str, n: int = 200, noise: float = 0.1, seed: int = 0) -> 
 
 # ======================================================================= the playground
 
-_LAYERS = {"relu": scratch.ReLU, "tanh": scratch.Tanh, "sigmoid": scratch.Sigmoid, "leaky_relu": scratch.LeakyReLU}
-
-
 def make_classifier(hidden: int = 8, activation_name: str = "relu", layers: int = 1, seed: int = 0) -> scratch.Sequential:
     """2 inputs -> ``layers`` hidden layers of ``hidden`` units -> 1 logit.  hidden = 0: Linear(2, 1),
     a single neuron, i.e. a linear classifier."""
-    if activation_name not in _LAYERS:
-        raise ValueError(f"activation must be one of {tuple(_LAYERS)}, got {activation_name!r}.")
+    activation_layer(activation_name)              # an unknown name fails here, before any weight is drawn
     scratch.manual_seed(seed)
     if hidden == 0:
         return scratch.Sequential(scratch.Linear(2, 1))
     modules, width = [], 2
     for _ in range(layers):
-        modules += [scratch.Linear(width, hidden), _LAYERS[activation_name]()]
+        modules += [scratch.Linear(width, hidden), activation_layer(activation_name)]
         width = hidden
     return scratch.Sequential(*modules, scratch.Linear(width, 1))
 
@@ -380,16 +366,11 @@ def make_classifier(hidden: int = 8, activation_name: str = "relu", layers: int 
 def train_classifier(model: scratch.Module, x: np.ndarray, y: np.ndarray, lr: float = 0.1, steps: int = 300,
                      momentum: float = 0.9) -> list[float]:
     """Full-batch gradient descent (scratch SGD with momentum) on BCE-with-logits; returns the losses."""
-    loss_fn = scratch.BCEWithLogitsLoss()
     optimizer = scratch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     target = y.reshape(-1, 1).astype(np.float64)
-    losses = []
-    for _ in range(steps):
-        losses.append(loss_fn(model(x), target))
-        optimizer.zero_grad()
-        model.backward(loss_fn.backward())
-        optimizer.step()
-    return losses
+    history = fit(model, scratch.BCEWithLogitsLoss(), optimizer, (x, target), epochs=1,
+                  batches=full_batches(steps), progress=False)
+    return history.step_loss
 
 
 def classifier_accuracy(model: scratch.Module, x: np.ndarray, y: np.ndarray) -> float:

@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import scratch
+from ..models import optim_namespace
 
 # ---------------------------------------------------------------- surfaces
 
@@ -113,13 +114,7 @@ def make_optimizer(name: str, params, lr: float, backend: str = "scratch"):
     if name not in _RECIPES:
         raise ValueError(f"unknown optimiser {name!r}; choose one of {OPTIMIZERS}.")
     cls_name, extra = _RECIPES[name]
-    if backend == "scratch":
-        return getattr(scratch.optim, cls_name)(params, lr=lr, **extra)
-    if backend == "torch":
-        import torch
-
-        return getattr(torch.optim, cls_name)(params, lr=lr, **extra)
-    raise ValueError(f"backend must be 'scratch' or 'torch', got {backend!r}.")
+    return getattr(optim_namespace(backend), cls_name)(params, lr=lr, **extra)
 
 
 def run_scratch(surface: Surface, optimizer: str, lr: float, start: Sequence[float] | None = None,
@@ -205,12 +200,9 @@ def lr_curve(make_scheduler: Callable, steps: int, lr: float = 0.1, backend: str
     Same code for both worlds: backend "scratch" passes a scratch.optim.SGD, "torch" a torch.optim.SGD.
     OneCycleLR may need momentum: the optimiser has momentum=0.9 so that it can cycle it.
     """
-    if backend == "scratch":
-        opt = scratch.optim.SGD([scratch.Parameter(np.zeros(1))], lr=lr, momentum=0.9)
-    else:
-        import torch
-
-        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr, momentum=0.9)
+    optim = optim_namespace(backend)
+    weight = scratch.Parameter(np.zeros(1)) if optim is scratch.optim else _torch_zeros(1)
+    opt = optim.SGD([weight], lr=lr, momentum=0.9)
     sched = make_scheduler(opt)
     lrs = []
     for _ in range(steps):
@@ -218,6 +210,12 @@ def lr_curve(make_scheduler: Callable, steps: int, lr: float = 0.1, backend: str
         opt.step()        # (no gradient: the weight stays put; torch wants step() before scheduler.step())
         sched.step()
     return np.array(lrs)
+
+
+def _torch_zeros(n: int):
+    import torch
+
+    return torch.zeros(n, requires_grad=True)
 
 
 def log_uniform(rng: np.random.Generator, low: float, high: float, n: int) -> np.ndarray:

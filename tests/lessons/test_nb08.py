@@ -1,0 +1,113 @@
+"""Notebook 08's helpers (course_lib/lessons/nb08_training_diagnostics.py): the initialisation experiment,
+its figures and the per-step loss plot; and notebook 08's exercises."""
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from course_lib import diagnostics as dg
+from course_lib import scratch
+from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.exercises.nb08 import EXERCISES as NB08
+from course_lib.lessons import nb08_training_diagnostics as nb08
+
+EX = {ex.key: ex for ex in NB08}
+BACKENDS = ["scratch", "torch"]
+
+
+def loss_fn(backend):
+    return scratch.CrossEntropyLoss() if backend == "scratch" else torch.nn.CrossEntropyLoss()
+
+
+def test_deep_mlp_draws_what_it_says():
+    scratch.manual_seed(0)
+    model = nb08.deep_mlp(depth=2, width=300, activation="relu", init="He", n_in=500)
+    stds = [p.data.std() for name, p in model.named_parameters() if name.endswith("weight")]
+    np.testing.assert_allclose(stds, [np.sqrt(2 / 500), np.sqrt(2 / 300), np.sqrt(2 / 300)], rtol=0.03)
+    assert all(not p.data.any() for name, p in model.named_parameters() if name.endswith("bias"))
+    with pytest.raises(ValueError, match="init must be one of"):
+        nb08.deep_mlp(init="Xavier")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_saturated_sigmoid_stack_is_flagged(backend):
+    scratch.manual_seed(0)
+    torch.manual_seed(0)
+    model = nb08.deep_mlp(depth=3, width=100, activation="sigmoid", init="N(0,1)", n_in=1000, backend=backend)
+    x = np.random.default_rng(0).standard_normal((200, 1000))
+    records = dg.record_activations(model, x, np.zeros(200, dtype=np.int64), loss_fn(backend))
+    first = next(r for r in records if r.kind == "Sigmoid")
+    assert first.saturated_fraction > 0.8             # fact 17: std(z) ~ 31.6, so most |z| > 4.6
+    reading = dg.read_diagnostics(records=records)
+    names_first = (f"layer {first.name} ", f"layers {first.name}, ")     # alone, or the first of several
+    assert any(s.startswith(names_first) and "sigmoid saturated: " in s and "within 0.01 of 0 or 1" in s
+               for s in reading), reading
+
+
+def test_fact_17_preactivation_std_with_fan_in_1000():
+    x = np.random.default_rng(1).standard_normal((500, 1000))
+    for init, want in [("N(0,1)", np.sqrt(1000)), ("N(0,1/n)", 1.0)]:
+        scratch.manual_seed(0)
+        z = nb08.deep_mlp(depth=1, width=200, activation="tanh", init=init, n_in=1000)[1](x)
+        assert abs(z.std() / want - 1) < 0.05, (init, z.std())
+        if init == "N(0,1)":
+            assert abs(np.mean(np.abs(z) > 5) - 0.87) < 0.02
+
+
+def test_tanh_with_small_init_vanishes_and_is_read():
+    scratch.manual_seed(0)
+    model = nb08.deep_mlp(depth=10, width=100, activation="tanh", init="N(0,1/n)", n_in=100)
+    for _, p in model.named_parameters():
+        p.data *= 0.3                                      # too small: activations and gradients shrink
+    rng = np.random.default_rng(0)
+    records = dg.record_scratch(model, rng.standard_normal((100, 100)), rng.integers(0, 10, 100),
+                                scratch.CrossEntropyLoss())
+    reading = dg.read_diagnostics(records=records)
+    assert any("gradients vanish" in s for s in reading), reading
+
+
+def test_figures_return_figures():
+    log = dg.StepLog()
+    log.losses = [2.0, 1.5, float("nan")]
+    assert isinstance(nb08.plot_step_losses([log], ["a"], smooth=2), Figure)
+    assert isinstance(nb08.explore_init(depth=4, activation="relu", init="He", width=32, n=50), Figure)
+    records = nb08.init_records(depth=3, activation="tanh", width=16, n=20)
+    assert isinstance(nb08.plot_layer_stds({"N(0,1/n)": records}, title="t"), Figure)
+
+
+def test_relu_with_unit_variance_weights_explodes_and_he_does_not():
+    readings = {init: dg.read_diagnostics(records=nb08.init_records(depth=8, activation="relu", init=init, width=64))
+                for init in ("N(0,1)", "He")}
+    assert any(s.startswith("activations explode") for s in readings["N(0,1)"]), readings
+    assert readings["He"] == []
+
+
+
+# ---------------------------------------------------------------- exercises
+
+@pytest.mark.parametrize("key", sorted(EX))
+def test_exercise_reference_passes_its_own_check(key):
+    assert run_check(EX[key], EX[key].reference).startswith("✔")
+
+
+WRONG = {
+    "08.update_ratio": lambda w0, w1: abs(np.linalg.norm(w1) - np.linalg.norm(w0)) / np.linalg.norm(w0),
+    "08.dead_fraction": lambda a: float(np.mean(a == 0)),
+    "08.saturated_fraction": lambda s: float(np.mean(s > 0.99)),
+    "08.batchnorm_train": lambda x: (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + 1e-5),
+    "08.early_stopping": lambda v, patience: int(np.argmin(v)),
+}
+
+
+@pytest.mark.parametrize("key", sorted(WRONG))
+def test_plausible_wrong_answer_fails_with_a_hint(key):
+    with pytest.raises(ExerciseFailed, match="Hint"):
+        run_check(EX[key], WRONG[key])
+
+
+def test_unattempted_exercise_says_so():
+    def stub(*args):
+        raise NotImplementedError
+
+    with pytest.raises(ExerciseFailed, match="not attempted yet"):
+        run_check(EX["08.update_ratio"], stub)
