@@ -1,9 +1,9 @@
-"""``Conv2d`` and ``ConvTranspose2d`` modules over the functions in ``functional_conv``."""
+"""``Conv2d`` and ``ConvTranspose2d`` modules over the functions in ``functional.convolution``."""
 from __future__ import annotations
 
 import numpy as np
 
-from . import functional_conv as C
+from .functional import convolution as C
 from ._checks import as_float_array, check_ndim, pair
 from .module import Module, Parameter
 from .random import generator

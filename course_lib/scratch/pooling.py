@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functional_pool as P
+from .functional import pooling as P
 from ._checks import as_float_array, pair
 from .module import Module
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._checks import check_ndim, pair
+from .._checks import check_ndim, pair
 
 
 def conv_geometry(x_shape, weight_shape, stride, padding, dilation, layer: str = "conv2d"):

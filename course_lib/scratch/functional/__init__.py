@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import as_float_array, check_class_targets, check_same_shape
+from .._checks import as_float_array, check_class_targets, check_same_shape
 
 # ---------------------------------------------------------------- linear
 
@@ -192,10 +192,11 @@ def binary_cross_entropy_with_logits_backward(input, target, grad_output: float 
 # ---------------------------------------------------------------- convolution and pooling
 # They live in their own files (functional_conv.py, functional_pool.py) and are re-exported here,
 # so that scratch.functional.conv2d mirrors torch.nn.functional.conv2d.
-from .functional_conv import (  # noqa: E402
-    conv2d, conv2d_backward, conv2d_loops, conv2d_loops_backward, conv_transpose2d, conv_transpose2d_backward,
+from .convolution import (  # noqa: E402
+    col2im, conv2d, conv2d_backward, conv2d_loops, conv2d_loops_backward, conv_transpose2d, conv_transpose2d_backward,
+    im2col,
 )
-from .functional_pool import (  # noqa: E402
+from .pooling import (  # noqa: E402
     adaptive_avg_pool2d, adaptive_avg_pool2d_backward, avg_pool2d, avg_pool2d_backward, lp_pool2d,
     lp_pool2d_backward, max_pool2d, max_pool2d_backward,
 )
