@@ -97,7 +97,7 @@ def test_hinge_loss_is_num_classes_times_multi_margin_loss(device, rng):
     loss_t = 4 * TF.multi_margin_loss(st, torch.tensor(y, device=device), margin=1.0)
     loss_t.backward()
     assert_close(F.hinge_loss(s, y), loss_t, "hinge")
-    assert_close(F.hinge_loss_backward(s, y), st.grad, "hinge grad")
+    assert_close(F.hinge_loss_backward(1.0, s, y), st.grad, "hinge grad")
 
 
 def test_hinge_loss_lecture_example():

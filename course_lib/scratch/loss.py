@@ -30,7 +30,7 @@ class CrossEntropyLoss(_Loss):
         return F.cross_entropy(self._input, self._target, self.reduction)
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
-        return F.cross_entropy_backward(self._saved("_input"), self._target, grad_output, self.reduction)
+        return F.cross_entropy_backward(grad_output, self._saved("_input"), self._target, self.reduction)
 
 
 class MSELoss(_Loss):
@@ -42,7 +42,7 @@ class MSELoss(_Loss):
         return F.mse_loss(self._input, self._target, self.reduction)
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
-        return F.mse_loss_backward(self._saved("_input"), self._target, grad_output, self.reduction)
+        return F.mse_loss_backward(grad_output, self._saved("_input"), self._target, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -55,5 +55,5 @@ class BCEWithLogitsLoss(_Loss):
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
         return F.binary_cross_entropy_with_logits_backward(
-            self._saved("_input"), self._target, grad_output, self.reduction
+            grad_output, self._saved("_input"), self._target, self.reduction
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array, check_ndim
-from .functional.normalization import channel_axes, batch_norm, batch_norm_backward
+from .functional.normalization import batch_norm, batch_norm_backward, channel_axes
 from .module import Module, Parameter
 
 
@@ -81,7 +81,7 @@ class _BatchNorm(Module):
             mean, var = self.running_mean, self.running_var
         weight = None if self.weight is None else self.weight.data
         bias = None if self.bias is None else self.bias.data
-        y, self._xhat, self._inv_std = batch_norm(x, mean, var, weight, bias, self.eps)
+        y, self._xhat, self._inv_std = batch_norm(x, mean, var, weight, bias, self.eps, return_saved=True)
         self._batch_stats = use_batch_stats
         return y
 

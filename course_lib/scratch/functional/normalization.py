@@ -18,30 +18,31 @@ def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
-def batch_norm(x: np.ndarray, mean: np.ndarray, var: np.ndarray, weight: np.ndarray | None,
-               bias: np.ndarray | None, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """y = weight * (x - mean) / sqrt(var + eps) + bias, per channel.
+def batch_norm(input: np.ndarray, mean: np.ndarray, var: np.ndarray, weight: np.ndarray | None = None,
+               bias: np.ndarray | None = None, eps: float = 1e-5, return_saved: bool = False):
+    """y = weight * (x - mean) / sqrt(var + eps) + bias, per channel.   (N, C, *), (C,) x 4 -> (N, C, *).
 
-    x: (N, C, *), mean/var/weight/bias: (C,).  Returns y (N, C, *), xhat (N, C, *), inv_std (C,).
+    With return_saved, also what batch_norm_backward needs: xhat = (x - mean) / sqrt(var + eps)
+    (N, C, *) and inv_std = 1 / sqrt(var + eps) (C,).
     """
     inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
-    y = xhat if weight is None else xhat * _per_channel(weight, x.ndim)
+    xhat = (input - _per_channel(mean, input.ndim)) * _per_channel(inv_std, input.ndim)
+    y = xhat if weight is None else xhat * _per_channel(weight, input.ndim)
     if bias is not None:
-        y = y + _per_channel(bias, x.ndim)
-    return y, xhat, inv_std
+        y = y + _per_channel(bias, input.ndim)
+    return (y, xhat, inv_std) if return_saved else y
 
 
 def batch_norm_backward(grad_output: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray,
                         weight: np.ndarray | None, batch_stats: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of batch_norm. grad_output, xhat: (N, C, *); inv_std, weight: (C,).
+    """Gradients of batch_norm.   (N, C, *), (N, C, *), (C,), (C,) -> (N, C, *), (C,), (C,).
 
         dbias   = sum(dy)                   dweight = sum(dy * xhat)          (sums over all axes but C)
         batch statistics (train): mu and var depend on x, and with M values per channel
             dx = (1/M) * weight * inv_std * (M * dy - sum(dy) - xhat * sum(dy * xhat))
         running statistics (eval): mu and var are constants, so  dx = weight * inv_std * dy
 
-    Returns dx (N, C, *), dweight (C,), dbias (C,).
+    Returns dx, dweight, dbias; batch_stats says which of the two formulas applies.
     """
     axes, nd = channel_axes(grad_output), grad_output.ndim
     dbias = grad_output.sum(axis=axes)
