@@ -44,14 +44,15 @@ class Conv2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_array(x, "Conv2d input")
         check_ndim(x, (4,), repr(self), "(N, C, H, W); for one image use x[None]")
-        self._x = x
-        y, self._cols = C.conv2d(x, self.weight.data, None if self.bias is None else self.bias.data,
-                                 self.stride, self.padding, self.dilation, return_cols=True)
+        y, cols = C.conv2d(x, self.weight.data, None if self.bias is None else self.bias.data,
+                           self.stride, self.padding, self.dilation, return_cols=True)
+        self.save_for_backward(x, cols)  # backward reuses the im2col matrix instead of rebuilding it
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        grad_x, grad_w, grad_b = C.conv2d_backward(grad_output, self._saved("_x"), self.weight.data,
-                                                   self.stride, self.padding, self.dilation, cols=self._cols)
+        x, cols = self.saved_tensors
+        grad_x, grad_w, grad_b = C.conv2d_backward(grad_output, x, self.weight.data,
+                                                   self.stride, self.padding, self.dilation, cols=cols)
         _accumulate(self, grad_w, grad_b)
         return grad_x
 
@@ -84,11 +85,11 @@ class ConvTranspose2d(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_array(x, "ConvTranspose2d input")
         check_ndim(x, (4,), repr(self), "(N, C, H, W); for one image use x[None]")
-        self._x = x
+        self.save_for_backward(x)
         return C.conv_transpose2d(x, self.weight.data, None if self.bias is None else self.bias.data, *self._options())
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        grad_x, grad_w, grad_b = C.conv_transpose2d_backward(grad_output, self._saved("_x"), self.weight.data,
+        grad_x, grad_w, grad_b = C.conv_transpose2d_backward(grad_output, *self.saved_tensors, self.weight.data,
                                                              *self._options())
         _accumulate(self, grad_w, grad_b)
         return grad_x

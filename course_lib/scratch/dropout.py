@@ -25,11 +25,12 @@ class Dropout(Module):
         self.p = check_dropout_probability(p)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        y, self._scale = F.dropout(as_float_array(x, "Dropout input"), self.p, self.training, return_mask=True)
+        y, mask = F.dropout(as_float_array(x, "Dropout input"), self.p, self.training, return_mask=True)
+        self.save_for_backward(mask)
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.dropout_backward(grad_output, self._saved("_scale"))
+        return F.dropout_backward(grad_output, *self.saved_tensors)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

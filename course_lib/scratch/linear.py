@@ -30,11 +30,11 @@ class Linear(Module):
         if x.ndim == 0:
             raise ValueError(f"{self!r} expected input of shape (N, {self.in_features}), got a scalar.")
         check_last_dim(x, self.in_features, repr(self))
-        self._x = x
+        self.save_for_backward(x)
         return F.linear(x, self.weight.data, None if self.bias is None else self.bias.data)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        grad_x, grad_w, grad_b = F.linear_backward(grad_output, self._saved("_x"), self.weight.data)
+        grad_x, grad_w, grad_b = F.linear_backward(grad_output, *self.saved_tensors, self.weight.data)
         self.weight.grad += grad_w
         if self.bias is not None:
             self.bias.grad += grad_b
@@ -57,11 +57,12 @@ class Flatten(Module):
         end = self.end_dim % x.ndim if x.ndim else 0
         if start > end:
             raise ValueError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) on shape {x.shape}: start is after end.")
-        self._shape = x.shape
+        self.save_for_backward(x.shape)
         return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return grad_output.reshape(self._saved("_shape"))
+        shape, = self.saved_tensors
+        return grad_output.reshape(shape)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,7 +1,9 @@
 """``Parameter``, ``Module`` and ``Sequential``: the skeleton of ``torch.nn``, in NumPy.
 
-A module computes ``forward(x)`` and remembers what its ``backward(grad_output)`` needs. ``backward``
-returns ``dL/dx`` and *adds* ``dL/dparameter`` into each parameter's ``.grad``, as torch does.
+A module computes ``forward(x)`` and keeps what its ``backward(grad_output)`` needs with
+``self.save_for_backward(...)``, read back as ``self.saved_tensors`` (torch's ``ctx`` does the same in an
+autograd Function). ``backward`` returns ``dL/dx`` and *adds* ``dL/dparameter`` into each parameter's
+``.grad``, as torch does.
 """
 from __future__ import annotations
 
@@ -64,12 +66,17 @@ class Module:
     def __call__(self, *inputs):
         return self.forward(*inputs)
 
-    def _saved(self, name: str):
-        """Fetch a value cached by ``forward``; explain the mistake if backward came first."""
-        value = self.__dict__.get(name)
-        if value is None:
+    def save_for_backward(self, *values) -> None:
+        """Keep what ``backward`` will need (the input, an im2col matrix, a mask, ...), replacing the last ones."""
+        object.__setattr__(self, "_saved_tensors", values)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The values ``forward`` passed to ``save_for_backward``, in that order."""
+        saved = self.__dict__.get("_saved_tensors")
+        if saved is None:
             raise RuntimeError(f"{type(self).__name__}.backward() was called before forward(): run the forward pass first.")
-        return value
+        return saved
 
     # ------------------------------------------------------------ parameters
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:

@@ -81,8 +81,8 @@ class _BatchNorm(Module):
             mean, var = self.running_mean, self.running_var
         weight = None if self.weight is None else self.weight.data
         bias = None if self.bias is None else self.bias.data
-        y, self._xhat, self._inv_std = batch_norm(x, mean, var, weight, bias, self.eps, return_saved=True)
-        self._batch_stats = use_batch_stats
+        y, xhat, inv_std = batch_norm(x, mean, var, weight, bias, self.eps, return_saved=True)
+        self.save_for_backward(xhat, inv_std, use_batch_stats)
         return y
 
     def _update_running_stats(self, mean: np.ndarray, var: np.ndarray, m: int) -> None:
@@ -93,9 +93,9 @@ class _BatchNorm(Module):
         self.running_var = (1 - factor) * self.running_var + factor * var * m / (m - 1)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        xhat = self._saved("_xhat")
+        xhat, inv_std, batch_stats = self.saved_tensors
         weight = None if self.weight is None else self.weight.data
-        dx, dweight, dbias = batch_norm_backward(grad_output, xhat, self._inv_std, weight, self._batch_stats)
+        dx, dweight, dbias = batch_norm_backward(grad_output, xhat, inv_std, weight, batch_stats)
         if self.affine:
             self.weight.grad += dweight
             self.bias.grad += dbias
