@@ -3,14 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .functional import convolution as C
+from . import init
 from ._checks import as_float_array, check_ndim, pair
+from .functional import convolution as C
 from .module import Module, Parameter
-from .random import generator
-
-
-def _uniform(bound: float, shape) -> Parameter:
-    return Parameter(generator().uniform(-bound, bound, shape))
 
 
 def _accumulate(layer: Module, grad_w: np.ndarray, grad_b: np.ndarray) -> None:
@@ -23,8 +19,8 @@ def _accumulate(layer: Module, grad_w: np.ndarray, grad_b: np.ndarray) -> None:
 class Conv2d(Module):
     """2-D convolution. x: (N, in_channels, H, W) -> (N, out_channels, H_out, W_out).
 
-    weight: (out_channels, in_channels, kH, kW), bias: (out_channels,), initialised like torch:
-    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * kH * kW.
+    weight: (out_channels, in_channels, kH, kW), bias: (out_channels,), initialised like torch by
+    ``reset_parameters``: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels * kH * kW.
     H_out = floor((H + 2 padding - dilation (kH - 1) - 1) / stride) + 1.
     """
 
@@ -37,9 +33,13 @@ class Conv2d(Module):
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding", 0)
         self.dilation = pair(dilation, "dilation")
-        bound = 1.0 / np.sqrt(in_channels * self.kernel_size[0] * self.kernel_size[1])
-        self.weight = _uniform(bound, (out_channels, in_channels, *self.kernel_size))
-        self.bias = _uniform(bound, out_channels) if bias else None
+        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size)))
+        self.bias = Parameter(np.empty(out_channels)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's default: kaiming_uniform_(weight, a=sqrt(5)), i.e. U(-1/sqrt(fan_in), ...), and the bias alike."""
+        init.fan_in_uniform_(self.weight, self.bias)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_array(x, "Conv2d input")
@@ -75,9 +75,13 @@ class ConvTranspose2d(Module):
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding", 0)
         self.output_padding, self.dilation = pair(output_padding, "output_padding", 0), pair(dilation, "dilation")
-        bound = 1.0 / np.sqrt(out_channels * self.kernel_size[0] * self.kernel_size[1])
-        self.weight = _uniform(bound, (in_channels, out_channels, *self.kernel_size))
-        self.bias = _uniform(bound, out_channels) if bias else None
+        self.weight = Parameter(np.empty((in_channels, out_channels, *self.kernel_size)))
+        self.bias = Parameter(np.empty(out_channels)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's default, with fan_in = out_channels * kH * kW (dim 1 of this weight): U(-1/sqrt(fan_in), ...)."""
+        init.fan_in_uniform_(self.weight, self.bias)
 
     def _options(self) -> tuple:
         return self.stride, self.padding, self.output_padding, self.dilation

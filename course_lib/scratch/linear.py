@@ -4,16 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
+from . import init
 from ._checks import as_float_array, check_last_dim
 from .module import Module, Parameter
-from .random import generator
 
 
 class Linear(Module):
     """y = x W^T + b.   x: (N, in_features) -> y: (N, out_features).
 
     weight: (out_features, in_features), bias: (out_features,), both drawn from
-    U(-1/sqrt(in_features), 1/sqrt(in_features)) like torch's default initialisation.
+    U(-1/sqrt(in_features), 1/sqrt(in_features)) by ``reset_parameters``, as torch's are.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
@@ -21,9 +21,13 @@ class Linear(Module):
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, out_features={out_features}.")
         self.in_features, self.out_features = in_features, out_features
-        bound = 1.0 / np.sqrt(in_features)
-        self.weight = Parameter(generator().uniform(-bound, bound, (out_features, in_features)))
-        self.bias = Parameter(generator().uniform(-bound, bound, out_features)) if bias else None
+        self.weight = Parameter(np.empty((out_features, in_features)))
+        self.bias = Parameter(np.empty(out_features)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's default: kaiming_uniform_(weight, a=sqrt(5)), i.e. U(-1/sqrt(in_features), ...), and the bias alike."""
+        init.fan_in_uniform_(self.weight, self.bias)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_array(x, "Linear input")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import init
 from ._checks import as_float_array, check_ndim
 from .functional.normalization import batch_norm, batch_norm_backward, channel_axes
 from .module import Module, Parameter
@@ -43,14 +44,29 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: momentum={momentum} must be in [0, 1] (the weight of the newest batch), or None.")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(np.ones(num_features)) if affine else None
-        self.bias = Parameter(np.zeros(num_features)) if affine else None
+        self.weight = Parameter(np.empty(num_features)) if affine else None
+        self.bias = Parameter(np.empty(num_features)) if affine else None
         if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features))
-            self.register_buffer("running_var", np.ones(num_features))
+            self.register_buffer("running_mean", np.empty(num_features))
+            self.register_buffer("running_var", np.empty(num_features))
             self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """running_mean = 0, running_var = 1, num_batches_tracked = 0 (as torch's)."""
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            self.num_batches_tracked = np.array(0, dtype=np.int64)
+
+    def reset_parameters(self) -> None:
+        """weight = 1, bias = 0 (the identity until training moves them), and fresh running statistics."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
 
     def _check_input(self, x) -> np.ndarray:
         x = as_float_array(x, f"{type(self).__name__} input")
