@@ -194,3 +194,56 @@ def test_lenet5_matches_torch_and_has_the_lecture_shapes(activation, pool, devic
             sizes.append(x.shape[2])
     assert sorted(set(sizes), reverse=True) == [28, 14, 10, 5, 1]
     assert ours[6].out_channels == 120  # C5: 120 maps, not the deck's "150"
+
+
+# (in, out, kernel, stride, padding, dilation, groups, input H, input W): depthwise, depthwise with a channel
+# multiplier, and general groups.
+GROUPED_CASES = [
+    (4, 4, 3, 1, 1, 1, 4, 7, 6),          # depthwise (MobileNet): one 3x3 filter per channel
+    (3, 6, 3, 2, 1, 1, 3, 9, 8),          # depthwise with two filters per channel
+    (4, 6, (3, 2), 1, (1, 0), (2, 1), 2, 9, 7),   # two groups of 2 -> 3 channels
+    (6, 3, 1, 1, 0, 1, 3, 5, 5),          # grouped 1x1 convolution
+]
+
+
+@pytest.mark.parametrize("c_in, c_out, k, s, p, d, g, h, w", GROUPED_CASES)
+def test_grouped_conv2d_module_matches_torch(c_in, c_out, k, s, p, d, g, h, w, device, rng):
+    check_layer(scratch.Conv2d(c_in, c_out, k, s, p, d, g), torch.nn.Conv2d(c_in, c_out, k, s, p, d, g),
+                rng.standard_normal((2, c_in, h, w)), device, rng)
+
+
+def test_grouped_conv2d_without_bias(device, rng):
+    check_layer(scratch.Conv2d(4, 4, 3, groups=4, bias=False), torch.nn.Conv2d(4, 4, 3, groups=4, bias=False),
+                rng.standard_normal((2, 4, 6, 6)), device, rng)
+
+
+def test_grouped_conv2d_has_torchs_positional_order_and_weight_shape():
+    ours, theirs = scratch.Conv2d(4, 8, 3, 1, 1, 1, 2, False), torch.nn.Conv2d(4, 8, 3, 1, 1, 1, 2, False)
+    assert ours.weight.shape == tuple(theirs.weight.shape) == (8, 2, 3, 3) and ours.bias is None
+    assert ours.groups == theirs.groups == 2
+
+
+def test_functional_grouped_conv2d_and_backward_match_torch(device, rng):
+    x, w, b = rng.standard_normal((2, 6, 8, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    xt, wt, bt = t(x, device, grad=True), t(w, device, grad=True), t(b, device, grad=True)
+    yt = TF.conv2d(xt, wt, bt, 2, 1, 1, 2)
+    g = rng.standard_normal(tuple(yt.shape))
+    yt.backward(t(g, device))
+    assert_close(F.conv2d(x, w, b, 2, 1, 1, 2), yt, "grouped conv2d")
+    for ours, theirs, name in zip(F.conv2d_backward(g, x, w, 2, 1, 1, 2), (xt, wt, bt), ("dx", "dW", "db")):
+        assert_close(ours, theirs.grad, f"grouped conv2d {name}")
+
+
+@pytest.mark.parametrize("c_in, c_out, groups, message", [
+    (6, 4, 4, r"in_channels must be divisible by groups, but in_channels / groups = 6 / 4 = 1.5"),
+    (4, 6, 4, r"out_channels must be divisible by groups, but out_channels / groups = 6 / 4 = 1.5"),
+    (4, 4, 0, r"groups must be a positive integer, got 0"),
+])
+def test_conv2d_groups_that_do_not_divide_the_channels_are_explained(c_in, c_out, groups, message):
+    with pytest.raises(ValueError, match=message):
+        scratch.Conv2d(c_in, c_out, 3, groups=groups)
+
+
+def test_functional_grouped_conv2d_names_the_channel_mismatch(rng):
+    with pytest.raises(ValueError, match=r"input has 5 channels .* expects C = 3 \* 2 = 6"):
+        F.conv2d(rng.standard_normal((1, 5, 6, 6)), rng.standard_normal((4, 3, 3, 3)), groups=2)

@@ -1,4 +1,6 @@
 """Module mechanics: registration, state_dict round trips with torch, train/eval, zero_grad, gradcheck."""
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 import torch
@@ -158,3 +160,24 @@ def test_buffer_shape_mismatch_and_float_conversion():
         scratch.BatchNorm2d(3).load_state_dict(state)
     bn = scratch.BatchNorm2d(3).float()
     assert bn.running_mean.dtype == np.float32 and bn.num_batches_tracked.dtype.kind == "i"
+
+
+def test_sequential_from_an_ordered_dict_keeps_the_names_like_torch():
+    layers = [("fc1", scratch.Linear(4, 3)), ("act", scratch.ReLU()), ("fc2", scratch.Linear(3, 2))]
+    ours = scratch.Sequential(OrderedDict(layers))
+    theirs = torch.nn.Sequential(OrderedDict([("fc1", torch.nn.Linear(4, 3)), ("act", torch.nn.ReLU()),
+                                              ("fc2", torch.nn.Linear(3, 2))]))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert ours[0] is layers[0][1] and ours.fc2 is layers[2][1] and len(ours) == 3
+    ours.load_state_dict(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    assert np.allclose(ours(x), theirs(torch.from_numpy(x).float()).detach().numpy(), atol=1e-6)
+
+
+def test_sequential_slices_keep_their_names_like_torch():
+    ours = scratch.Sequential(scratch.Linear(2, 3), scratch.ReLU(), scratch.Linear(3, 1))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    assert list(ours[1:3].state_dict()) == list(theirs[1:3].state_dict()) == ["2.weight", "2.bias"]
+    assert list(ours[1:]._modules) == list(theirs[1:]._modules) == ["1", "2"]
+    named = scratch.Sequential(OrderedDict([("conv", scratch.Conv2d(1, 2, 3)), ("flat", scratch.Flatten())]))
+    assert list(named[:-1].state_dict()) == ["conv.weight", "conv.bias"]

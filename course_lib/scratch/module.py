@@ -187,23 +187,28 @@ class Module:
 
 
 class Sequential(Module):
-    """Modules applied in order: ``Sequential(Linear(784, 100), ReLU(), Linear(100, 10))``.
+    """Modules applied in order: ``Sequential(Linear(784, 100), ReLU(), Linear(100, 10))``, named "0", "1", ...
 
+    Or with names, as in torch: ``Sequential(OrderedDict([("fc1", Linear(784, 100)), ("relu", ReLU())]))``.
     Backward runs the same modules in reverse, each passing dL/d(its input) to the one before.
     """
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *modules) -> None:
         super().__init__()
-        for i, m in enumerate(modules):
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            named = modules[0].items()
+        else:
+            named = ((str(i), m) for i, m in enumerate(modules))
+        for name, m in named:
             if not isinstance(m, Module):
-                raise TypeError(f"Sequential argument {i} is a {type(m).__name__}, not a scratch Module.")
-            setattr(self, str(i), m)
+                raise TypeError(f"Sequential argument {name} is a {type(m).__name__}, not a scratch Module.")
+            setattr(self, name, m)
 
     def __getitem__(self, index):
-        layers = list(self._modules.values())
+        """seq[i] is a layer; seq[a:b] a Sequential of those layers that keeps their names, as torch's does."""
         if isinstance(index, slice):
-            return Sequential(*layers[index])
-        return layers[index]
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def __len__(self) -> int:
         return len(self._modules)
