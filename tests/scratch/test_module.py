@@ -165,7 +165,7 @@ def test_forward_saves_what_backward_needs_in_saved_tensors(rng):
     saved_x, cols = conv.saved_tensors
     assert saved_x is x and cols.shape == (1 * 3 * 3, 3 * 4 * 4)   # the forward's im2col matrix, reused by backward
     _, argmax = pool.saved_tensors
-    assert argmax.shape == (3, 2, 2, 2) and argmax.dtype == np.int64
+    assert argmax.shape == (3, 2, 2, 2) and argmax.dtype.kind in "iu"   # window offsets of the maxima
     layer = scratch.Linear(4, 2)
     layer.save_for_backward("a", 1)
     assert layer.saved_tensors == ("a", 1)
