@@ -110,7 +110,7 @@ def op_cases(batch: int = 256):
          lambda: F.sigmoid_backward(g, F.sigmoid(g)),
          torch_grad(lambda: torch.sigmoid(ht), ht, upstream=gt)),
         (f"cross-entropy fwd+bwd, ({batch}, 10)",
-         lambda: (F.cross_entropy(s, y), F.cross_entropy_backward(s, y)),
+         lambda: (F.cross_entropy(s, y), F.cross_entropy_backward(1.0, s, y)),
          torch_grad(lambda: TF.cross_entropy(st, yt), st)),
     ]
 

@@ -29,7 +29,7 @@ def _hinge_inputs(rng: np.random.Generator) -> tuple:
 
 
 def _cross_entropy_grad_reference(scores: np.ndarray, target: np.ndarray) -> np.ndarray:
-    return F.cross_entropy_backward(scores, target)
+    return F.cross_entropy_backward(1.0, scores, target)
 
 
 def _l2_update_reference(w: np.ndarray, grad_e0: np.ndarray, lr: float, lam: float, n: int) -> np.ndarray:

@@ -129,7 +129,7 @@ EXERCISES: list[Exercise] = [
         key="03.softmax_ce_backward",
         task="Given scores s (N, C) and integer labels y (N,), return dL/ds of the mean softmax cross-entropy.",
         hint="p = softmax(s) row by row (subtract the row max before exp); dL/ds = (p - onehot(y)) / N.",
-        reference=F.cross_entropy_backward, make_inputs=_ce_inputs,
+        reference=lambda s, y: F.cross_entropy_backward(1.0, s, y), make_inputs=_ce_inputs,
     ),
     Exercise(
         key="03.numerical_gradient",

@@ -49,10 +49,10 @@ def loss_report(scores: Sequence[float], target: int, margin: float = 1.0) -> di
         "margin": float(margin),
         "hinge_terms": terms,
         "hinge": F.hinge_loss(s, y, margin),
-        "hinge_grad": F.hinge_loss_backward(s, y, margin)[0],
+        "hinge_grad": F.hinge_loss_backward(1.0, s, y, margin)[0],
         "probabilities": F.softmax(s)[0],
         "cross_entropy": F.cross_entropy(s, y),
-        "cross_entropy_grad": F.cross_entropy_backward(s, y)[0],
+        "cross_entropy_grad": F.cross_entropy_backward(1.0, s, y)[0],
     }
 
 

@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 from .. import conv_arithmetic as ca
 from ..plots import image_grid
 from ..scratch import functional as F
-from ..scratch.functional_conv import im2col
+from ..scratch.functional import im2col
 
 INPUT, PADDING, INSERTED = 0, 1, 2
 
@@ -440,7 +440,7 @@ def plot_images(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = 
 
 def plot_im2col(x: np.ndarray, kernel_size: int) -> Figure:
     """im2col on one small single-channel image x (H, W): the image with its numbers, and the matrix whose
-    row r is window r flattened ((O*O, F*F): the transpose of functional_conv.im2col, which stores the
+    row r is window r flattened ((O*O, F*F): the transpose of scratch.functional.im2col, which stores the
     windows as columns; stride 1, no padding). A convolution is then one matrix product: rows @ kernel.ravel()."""
     x = np.asarray(x, dtype=float)
     out = ca.conv_output_shape(x.shape, kernel_size)

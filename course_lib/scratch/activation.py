@@ -12,11 +12,12 @@ class ReLU(Module):
     """max(0, x). Gradient 1 where x > 0, else 0."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = as_float_array(x, "ReLU input")
-        return F.relu(self._x)
+        x = as_float_array(x, "ReLU input")
+        self.save_for_backward(x)
+        return F.relu(x)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.relu_backward(grad_output, self._saved("_x"))
+        return F.relu_backward(grad_output, *self.saved_tensors)
 
 
 class LeakyReLU(Module):
@@ -27,11 +28,12 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = as_float_array(x, "LeakyReLU input")
-        return F.leaky_relu(self._x, self.negative_slope)
+        x = as_float_array(x, "LeakyReLU input")
+        self.save_for_backward(x)
+        return F.leaky_relu(x, self.negative_slope)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.leaky_relu_backward(grad_output, self._saved("_x"), self.negative_slope)
+        return F.leaky_relu_backward(grad_output, *self.saved_tensors, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -41,19 +43,21 @@ class Sigmoid(Module):
     """1 / (1 + e^-x). Gradient sigma (1 - sigma), never above 0.25."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._out = F.sigmoid(as_float_array(x, "Sigmoid input"))
-        return self._out
+        out = F.sigmoid(as_float_array(x, "Sigmoid input"))
+        self.save_for_backward(out)  # sigma' = sigma (1 - sigma) needs only the output
+        return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.sigmoid_backward(grad_output, self._saved("_out"))
+        return F.sigmoid_backward(grad_output, *self.saved_tensors)
 
 
 class Tanh(Module):
     """tanh(x). Gradient 1 - tanh^2, at most 1."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._out = F.tanh(as_float_array(x, "Tanh input"))
-        return self._out
+        out = F.tanh(as_float_array(x, "Tanh input"))
+        self.save_for_backward(out)
+        return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.tanh_backward(grad_output, self._saved("_out"))
+        return F.tanh_backward(grad_output, *self.saved_tensors)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import functional as F
 from ._checks import as_float_array
+from .functional.regularization import check_dropout_probability
 from .module import Module
-from .random import generator
 
 
 class Dropout(Module):
@@ -21,24 +22,15 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
-            raise ValueError(
-                f"Dropout probability p must be in [0, 1), got {p!r}. p is the fraction of values set to zero "
-                f"(p=0.5 drops half); p=1 would drop everything and the scale 1/(1 - p) would be infinite."
-            )
-        self.p = float(p)
+        self.p = check_dropout_probability(p)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = as_float_array(x, "Dropout input")
-        if not self.training or self.p == 0:
-            self._scale = 1.0
-            return x
-        keep = generator().random(x.shape) >= self.p
-        self._scale = keep.astype(x.dtype) / x.dtype.type(1 - self.p)
-        return x * self._scale
+        y, mask = F.dropout(as_float_array(x, "Dropout input"), self.p, self.training, return_mask=True)
+        self.save_for_backward(mask)
+        return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return grad_output * self._saved("_scale")
+        return F.dropout_backward(grad_output, *self.saved_tensors)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

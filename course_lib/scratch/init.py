@@ -3,6 +3,7 @@
     scratch.init.kaiming_normal_(layer.weight, nonlinearity="relu")     # He: std = sqrt(2 / fan_in)
     scratch.init.xavier_uniform_(layer.weight)                          # Glorot: std = sqrt(2 / (fan_in + fan_out))
     scratch.init.zeros_(layer.bias)
+    scratch.init.fan_in_uniform_(layer.weight, layer.bias)             # torch's default for Linear and Conv
 
 Why the scale matters: a layer sums fan_in products w * x, so Var(output) = fan_in * Var(w) * Var(x).
 Choosing Var(w) = gain^2 / fan_in keeps the activations' variance from growing or shrinking layer
@@ -157,6 +158,22 @@ def kaiming_uniform_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: s
         return tensor  # nothing to fill (torch warns and does nothing too)
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return uniform_(tensor, -math.sqrt(3.0) * std, math.sqrt(3.0) * std, generator)
+
+
+def fan_in_uniform_(weight, bias=None, generator: np.random.Generator | None = None):
+    """torch's default for Linear and Conv layers: weight, then bias, from U(-b, b) with b = 1/sqrt(fan_in).
+
+    torch writes the weight's draw as kaiming_uniform_(weight, a=sqrt(5)): gain = sqrt(2 / (1 + 5)), so
+    b = sqrt(3) * gain / sqrt(fan_in) = 1/sqrt(fan_in), and it draws the bias from the same U. The closed
+    form is used because in floating point sqrt(5)^2 = 5.000000000000001, which would move weights by an ulp.
+    Returns the weight.
+    """
+    fan_in, _ = fan_in_and_fan_out(weight)
+    bound = 1.0 / math.sqrt(fan_in)
+    uniform_(weight, -bound, bound, generator)
+    if bias is not None:
+        uniform_(bias, -bound, bound, generator)
+    return weight
 
 
 def kaiming_normal_(tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",

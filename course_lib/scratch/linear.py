@@ -4,16 +4,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
+from . import init
 from ._checks import as_float_array, check_last_dim
 from .module import Module, Parameter
-from .random import generator
 
 
 class Linear(Module):
     """y = x W^T + b.   x: (N, in_features) -> y: (N, out_features).
 
     weight: (out_features, in_features), bias: (out_features,), both drawn from
-    U(-1/sqrt(in_features), 1/sqrt(in_features)) like torch's default initialisation.
+    U(-1/sqrt(in_features), 1/sqrt(in_features)) by ``reset_parameters``, as torch's are.
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
@@ -21,20 +21,24 @@ class Linear(Module):
         if in_features <= 0 or out_features <= 0:
             raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, out_features={out_features}.")
         self.in_features, self.out_features = in_features, out_features
-        bound = 1.0 / np.sqrt(in_features)
-        self.weight = Parameter(generator().uniform(-bound, bound, (out_features, in_features)))
-        self.bias = Parameter(generator().uniform(-bound, bound, out_features)) if bias else None
+        self.weight = Parameter(np.empty((out_features, in_features)))
+        self.bias = Parameter(np.empty(out_features)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch's default: kaiming_uniform_(weight, a=sqrt(5)), i.e. U(-1/sqrt(in_features), ...), and the bias alike."""
+        init.fan_in_uniform_(self.weight, self.bias)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_array(x, "Linear input")
         if x.ndim == 0:
             raise ValueError(f"{self!r} expected input of shape (N, {self.in_features}), got a scalar.")
         check_last_dim(x, self.in_features, repr(self))
-        self._x = x
+        self.save_for_backward(x)
         return F.linear(x, self.weight.data, None if self.bias is None else self.bias.data)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        grad_x, grad_w, grad_b = F.linear_backward(grad_output, self._saved("_x"), self.weight.data)
+        grad_x, grad_w, grad_b = F.linear_backward(grad_output, *self.saved_tensors, self.weight.data)
         self.weight.grad += grad_w
         if self.bias is not None:
             self.bias.grad += grad_b
@@ -57,11 +61,12 @@ class Flatten(Module):
         end = self.end_dim % x.ndim if x.ndim else 0
         if start > end:
             raise ValueError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) on shape {x.shape}: start is after end.")
-        self._shape = x.shape
+        self.save_for_backward(x.shape)
         return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return grad_output.reshape(self._saved("_shape"))
+        shape, = self.saved_tensors
+        return grad_output.reshape(shape)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -25,35 +25,35 @@ class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy on raw scores: input (N, C) logits, target (N,) class indices."""
 
     def forward(self, input: np.ndarray, target) -> float:
-        self._input = as_float_array(input, "CrossEntropyLoss input")
-        self._target = check_class_targets(self._input, target, "CrossEntropyLoss")
-        return F.cross_entropy(self._input, self._target, self.reduction)
+        input = as_float_array(input, "CrossEntropyLoss input")
+        target = check_class_targets(input, target, "CrossEntropyLoss")
+        self.save_for_backward(input, target)
+        return F.cross_entropy(input, target, self.reduction)
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
-        return F.cross_entropy_backward(self._saved("_input"), self._target, grad_output, self.reduction)
+        return F.cross_entropy_backward(grad_output, *self.saved_tensors, self.reduction)
 
 
 class MSELoss(_Loss):
     """Mean squared error between input and target of the same shape."""
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> float:
-        self._input = as_float_array(input, "MSELoss input")
-        self._target = as_float_array(target, "MSELoss target")
-        return F.mse_loss(self._input, self._target, self.reduction)
+        input, target = as_float_array(input, "MSELoss input"), as_float_array(target, "MSELoss target")
+        self.save_for_backward(input, target)
+        return F.mse_loss(input, target, self.reduction)
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
-        return F.mse_loss_backward(self._saved("_input"), self._target, grad_output, self.reduction)
+        return F.mse_loss_backward(grad_output, *self.saved_tensors, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
     """Binary cross-entropy on logits: input and target (probabilities in [0, 1]) of the same shape."""
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> float:
-        self._input = as_float_array(input, "BCEWithLogitsLoss input")
-        self._target = as_float_array(target, "BCEWithLogitsLoss target")
-        return F.binary_cross_entropy_with_logits(self._input, self._target, self.reduction)
+        input = as_float_array(input, "BCEWithLogitsLoss input")
+        target = as_float_array(target, "BCEWithLogitsLoss target")
+        self.save_for_backward(input, target)
+        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
-        return F.binary_cross_entropy_with_logits_backward(
-            self._saved("_input"), self._target, grad_output, self.reduction
-        )
+        return F.binary_cross_entropy_with_logits_backward(grad_output, *self.saved_tensors, self.reduction)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from .optim import Optimizer
+from .optimizer import Optimizer
 
 
 class LRScheduler:

@@ -1,7 +1,9 @@
 """``Parameter``, ``Module`` and ``Sequential``: the skeleton of ``torch.nn``, in NumPy.
 
-A module computes ``forward(x)`` and remembers what its ``backward(grad_output)`` needs. ``backward``
-returns ``dL/dx`` and *adds* ``dL/dparameter`` into each parameter's ``.grad``, as torch does.
+A module computes ``forward(x)`` and keeps what its ``backward(grad_output)`` needs with
+``self.save_for_backward(...)``, read back as ``self.saved_tensors`` (torch's ``ctx`` does the same in an
+autograd Function). ``backward`` returns ``dL/dx`` and *adds* ``dL/dparameter`` into each parameter's
+``.grad``, as torch does.
 """
 from __future__ import annotations
 
@@ -64,12 +66,17 @@ class Module:
     def __call__(self, *inputs):
         return self.forward(*inputs)
 
-    def _saved(self, name: str):
-        """Fetch a value cached by ``forward``; explain the mistake if backward came first."""
-        value = self.__dict__.get(name)
-        if value is None:
+    def save_for_backward(self, *values) -> None:
+        """Keep what ``backward`` will need (the input, an im2col matrix, a mask, ...), replacing the last ones."""
+        object.__setattr__(self, "_saved_tensors", values)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The values ``forward`` passed to ``save_for_backward``, in that order."""
+        saved = self.__dict__.get("_saved_tensors")
+        if saved is None:
             raise RuntimeError(f"{type(self).__name__}.backward() was called before forward(): run the forward pass first.")
-        return value
+        return saved
 
     # ------------------------------------------------------------ parameters
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
@@ -180,23 +187,28 @@ class Module:
 
 
 class Sequential(Module):
-    """Modules applied in order: ``Sequential(Linear(784, 100), ReLU(), Linear(100, 10))``.
+    """Modules applied in order: ``Sequential(Linear(784, 100), ReLU(), Linear(100, 10))``, named "0", "1", ...
 
+    Or with names, as in torch: ``Sequential(OrderedDict([("fc1", Linear(784, 100)), ("relu", ReLU())]))``.
     Backward runs the same modules in reverse, each passing dL/d(its input) to the one before.
     """
 
-    def __init__(self, *modules: Module) -> None:
+    def __init__(self, *modules) -> None:
         super().__init__()
-        for i, m in enumerate(modules):
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            named = modules[0].items()
+        else:
+            named = ((str(i), m) for i, m in enumerate(modules))
+        for name, m in named:
             if not isinstance(m, Module):
-                raise TypeError(f"Sequential argument {i} is a {type(m).__name__}, not a scratch Module.")
-            setattr(self, str(i), m)
+                raise TypeError(f"Sequential argument {name} is a {type(m).__name__}, not a scratch Module.")
+            setattr(self, name, m)
 
     def __getitem__(self, index):
-        layers = list(self._modules.values())
+        """seq[i] is a layer; seq[a:b] a Sequential of those layers that keeps their names, as torch's does."""
         if isinstance(index, slice):
-            return Sequential(*layers[index])
-        return layers[index]
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        return list(self._modules.values())[index]
 
     def __len__(self) -> int:
         return len(self._modules)

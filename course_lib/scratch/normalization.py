@@ -16,54 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import init
 from ._checks import as_float_array, check_ndim
+from .functional.normalization import batch_norm, batch_norm_backward, channel_axes
 from .module import Module, Parameter
-
-
-def _channel_axes(x: np.ndarray) -> tuple[int, ...]:
-    """Every axis but the channel axis 1: (0,) for (N, C), (0, 2) for (N, C, L), (0, 2, 3) for (N, C, H, W)."""
-    return (0,) + tuple(range(2, x.ndim))
-
-
-def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
-    """Reshape a (C,) vector to (1, C, 1, ...) so that it broadcasts along axis 1 of a rank-``ndim`` input."""
-    return v.reshape((1, -1) + (1,) * (ndim - 2))
-
-
-def batch_norm(x: np.ndarray, mean: np.ndarray, var: np.ndarray, weight: np.ndarray | None,
-               bias: np.ndarray | None, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """y = weight * (x - mean) / sqrt(var + eps) + bias, per channel.
-
-    x: (N, C, *), mean/var/weight/bias: (C,).  Returns y (N, C, *), xhat (N, C, *), inv_std (C,).
-    """
-    inv_std = 1.0 / np.sqrt(var + eps)
-    xhat = (x - _per_channel(mean, x.ndim)) * _per_channel(inv_std, x.ndim)
-    y = xhat if weight is None else xhat * _per_channel(weight, x.ndim)
-    if bias is not None:
-        y = y + _per_channel(bias, x.ndim)
-    return y, xhat, inv_std
-
-
-def batch_norm_backward(grad_output: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray,
-                        weight: np.ndarray | None, batch_stats: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gradients of batch_norm. grad_output, xhat: (N, C, *); inv_std, weight: (C,).
-
-        dbias   = sum(dy)                   dweight = sum(dy * xhat)          (sums over all axes but C)
-        batch statistics (train): mu and var depend on x, and with M values per channel
-            dx = (1/M) * weight * inv_std * (M * dy - sum(dy) - xhat * sum(dy * xhat))
-        running statistics (eval): mu and var are constants, so  dx = weight * inv_std * dy
-
-    Returns dx (N, C, *), dweight (C,), dbias (C,).
-    """
-    axes, nd = _channel_axes(grad_output), grad_output.ndim
-    dbias = grad_output.sum(axis=axes)
-    dweight = (grad_output * xhat).sum(axis=axes)
-    scale = inv_std if weight is None else weight * inv_std
-    if not batch_stats:
-        return grad_output * _per_channel(scale, nd), dweight, dbias
-    m = grad_output.size // grad_output.shape[1]
-    dx = (m * grad_output - _per_channel(dbias, nd) - xhat * _per_channel(dweight, nd)) * _per_channel(scale / m, nd)
-    return dx, dweight, dbias
 
 
 class _BatchNorm(Module):
@@ -88,14 +44,29 @@ class _BatchNorm(Module):
             raise ValueError(f"{name}: momentum={momentum} must be in [0, 1] (the weight of the newest batch), or None.")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(np.ones(num_features)) if affine else None
-        self.bias = Parameter(np.zeros(num_features)) if affine else None
+        self.weight = Parameter(np.empty(num_features)) if affine else None
+        self.bias = Parameter(np.empty(num_features)) if affine else None
         if track_running_stats:
-            self.register_buffer("running_mean", np.zeros(num_features))
-            self.register_buffer("running_var", np.ones(num_features))
+            self.register_buffer("running_mean", np.empty(num_features))
+            self.register_buffer("running_var", np.empty(num_features))
             self.register_buffer("num_batches_tracked", np.array(0, dtype=np.int64))
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
+        self.reset_parameters()
+
+    def reset_running_stats(self) -> None:
+        """running_mean = 0, running_var = 1, num_batches_tracked = 0 (as torch's)."""
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            self.num_batches_tracked = np.array(0, dtype=np.int64)
+
+    def reset_parameters(self) -> None:
+        """weight = 1, bias = 0 (the identity until training moves them), and fresh running statistics."""
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
 
     def _check_input(self, x) -> np.ndarray:
         x = as_float_array(x, f"{type(self).__name__} input")
@@ -118,7 +89,7 @@ class _BatchNorm(Module):
                     f"{type(self).__name__} in training mode needs more than 1 value per channel to compute a "
                     f"variance, got input of shape {tuple(x.shape)}. Use a batch of 2 or more, or call .eval()."
                 )
-            axes = _channel_axes(x)
+            axes = channel_axes(x)
             mean, var = x.mean(axis=axes), x.var(axis=axes)
             if self.training and self.track_running_stats:
                 self._update_running_stats(mean, var, m)
@@ -126,8 +97,8 @@ class _BatchNorm(Module):
             mean, var = self.running_mean, self.running_var
         weight = None if self.weight is None else self.weight.data
         bias = None if self.bias is None else self.bias.data
-        y, self._xhat, self._inv_std = batch_norm(x, mean, var, weight, bias, self.eps)
-        self._batch_stats = use_batch_stats
+        y, xhat, inv_std = batch_norm(x, mean, var, weight, bias, self.eps, return_saved=True)
+        self.save_for_backward(xhat, inv_std, use_batch_stats)
         return y
 
     def _update_running_stats(self, mean: np.ndarray, var: np.ndarray, m: int) -> None:
@@ -138,9 +109,9 @@ class _BatchNorm(Module):
         self.running_var = (1 - factor) * self.running_var + factor * var * m / (m - 1)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        xhat = self._saved("_xhat")
+        xhat, inv_std, batch_stats = self.saved_tensors
         weight = None if self.weight is None else self.weight.data
-        dx, dweight, dbias = batch_norm_backward(grad_output, xhat, self._inv_std, weight, self._batch_stats)
+        dx, dweight, dbias = batch_norm_backward(grad_output, xhat, inv_std, weight, batch_stats)
         if self.affine:
             self.weight.grad += dweight
             self.bias.grad += dbias

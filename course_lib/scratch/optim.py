@@ -15,36 +15,9 @@ from typing import Iterable
 
 import numpy as np
 
+from . import lr_scheduler  # noqa: F401  (torch's path: scratch.optim.lr_scheduler is scratch.lr_scheduler)
 from .module import Parameter
-
-
-class Optimizer:
-    """Holds ``param_groups`` (list of dicts with ``"params"`` and hyper-parameters) and per-parameter ``state``."""
-
-    def __init__(self, params, defaults: dict) -> None:
-        groups = list(params)
-        if not groups:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list (did you call model.parameters() on an empty model?).")
-        if not isinstance(groups[0], dict):
-            groups = [{"params": groups}]
-        self.defaults = defaults
-        self.param_groups = [self._complete_group(g) for g in groups]
-        self.state: dict[Parameter, dict] = {}
-
-    def _complete_group(self, group: dict) -> dict:
-        group = {**self.defaults, **group, "params": list(group["params"])}
-        for i, p in enumerate(group["params"]):
-            if not isinstance(p, Parameter):
-                raise TypeError(f"{type(self).__name__}: params[{i}] is a {type(p).__name__}, not a scratch Parameter.")
-        return group
-
-    def zero_grad(self) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                p.grad = np.zeros_like(p.data)
-
-    def step(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement step().")
+from .optimizer import Optimizer
 
 
 def _check_hyper_parameters(optimizer: str, lr: float, **must_be_non_negative: float) -> None:
@@ -249,8 +222,3 @@ class AdamW(Adam):
     def __init__(self, params: Iterable, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.01, amsgrad: bool = False) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
-
-
-# torch's path is torch.optim.lr_scheduler; make scratch.optim.lr_scheduler the same module as
-# scratch.lr_scheduler. Imported last, because lr_scheduler itself imports Optimizer from here.
-from . import lr_scheduler  # noqa: E402,F401

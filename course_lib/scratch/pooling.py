@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functional_pool as P
+from .functional import pooling as P
 from ._checks import as_float_array, pair
 from .module import Module
 
@@ -23,13 +23,14 @@ class MaxPool2d(_Pool2d):
     """Maximum of each kH x kW window; stride defaults to the kernel size (non-overlapping windows)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = as_float_array(x, "MaxPool2d input")
-        y, self._indices = P.max_pool2d(self._x, self.kernel_size, self.stride, self.padding, return_indices=True)
+        x = as_float_array(x, "MaxPool2d input")
+        y, indices = P.max_pool2d(x, self.kernel_size, self.stride, self.padding, return_indices=True)
+        self.save_for_backward(x, indices)  # where each window's maximum was: backward sends dy there
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return P.max_pool2d_backward(grad_output, self._saved("_x"), self.kernel_size, self.stride, self.padding,
-                                     indices=self._indices)
+        x, indices = self.saved_tensors
+        return P.max_pool2d_backward(grad_output, x, self.kernel_size, self.stride, self.padding, indices=indices)
 
 
 class AvgPool2d(_Pool2d):
@@ -40,11 +41,12 @@ class AvgPool2d(_Pool2d):
         self.count_include_pad = count_include_pad
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = as_float_array(x, "AvgPool2d input")
-        return P.avg_pool2d(self._x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
+        x = as_float_array(x, "AvgPool2d input")
+        self.save_for_backward(x)
+        return P.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return P.avg_pool2d_backward(grad_output, self._saved("_x"), self.kernel_size, self.stride, self.padding,
+        return P.avg_pool2d_backward(grad_output, *self.saved_tensors, self.kernel_size, self.stride, self.padding,
                                      self.count_include_pad)
 
 
@@ -56,11 +58,12 @@ class LPPool2d(_Pool2d):
         self.norm_type = norm_type
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = as_float_array(x, "LPPool2d input")
-        return P.lp_pool2d(self._x, self.norm_type, self.kernel_size, self.stride)
+        x = as_float_array(x, "LPPool2d input")
+        self.save_for_backward(x)
+        return P.lp_pool2d(x, self.norm_type, self.kernel_size, self.stride)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return P.lp_pool2d_backward(grad_output, self._saved("_x"), self.norm_type, self.kernel_size, self.stride)
+        return P.lp_pool2d_backward(grad_output, *self.saved_tensors, self.norm_type, self.kernel_size, self.stride)
 
     def extra_repr(self) -> str:
         return f"norm_type={self.norm_type}, " + super().extra_repr()
@@ -74,11 +77,12 @@ class AdaptiveAvgPool2d(Module):
         self.output_size = pair(output_size, "output_size")
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._x = as_float_array(x, "AdaptiveAvgPool2d input")
-        return P.adaptive_avg_pool2d(self._x, self.output_size)
+        x = as_float_array(x, "AdaptiveAvgPool2d input")
+        self.save_for_backward(x)
+        return P.adaptive_avg_pool2d(x, self.output_size)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return P.adaptive_avg_pool2d_backward(grad_output, self._saved("_x"))
+        return P.adaptive_avg_pool2d_backward(grad_output, *self.saved_tensors)
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

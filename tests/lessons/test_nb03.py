@@ -155,7 +155,7 @@ def test_relu_backward_exercise_catches_gradient_at_zero():
 
 def test_softmax_ce_exercise_names_a_missing_mean():
     def no_mean(s, y):
-        return F.cross_entropy_backward(s, y) * len(y)
+        return F.cross_entropy_backward(1.0, s, y) * len(y)
     with pytest.raises(ExerciseFailed, match="times the expected"):
         run_check(EXERCISES["03.softmax_ce_backward"], no_mean)
 

@@ -1,4 +1,4 @@
-"""Convolution and pooling from scratch against torch autograd (float64, relative error < 1e-7)."""
+"""Convolution (Conv2d, ConvTranspose2d, functional conv2d) from scratch against torch autograd (float64)."""
 import numpy as np
 import pytest
 import torch
@@ -6,7 +6,9 @@ import torch.nn.functional as TF
 
 from course_lib import scratch
 from course_lib.scratch import functional as F
+
 from parity_helpers import assert_close, check_layer, t
+
 
 # (in, out, kernel, stride, padding, dilation, input H, input W): odd sizes, pairs, non-whole cases (floored).
 CONV_CASES = [
@@ -71,37 +73,6 @@ def test_transposed_convolution_is_the_gradient_of_a_convolution(rng):
     assert lhs == pytest.approx(rhs, rel=1e-12)
 
 
-# (kernel, stride, padding, H, W)
-POOL_CASES = [(2, None, 0, 8, 8), (3, 2, 0, 55, 55), (3, 2, 1, 9, 10), ((2, 3), (1, 2), (1, 1), 7, 9), (3, 1, 0, 5, 6),
-              (2, 2, 0, 7, 7)]
-
-
-@pytest.mark.parametrize("k, s, p, h, w", POOL_CASES)
-def test_max_pool_matches_torch(k, s, p, h, w, device, rng):
-    check_layer(scratch.MaxPool2d(k, s, p), torch.nn.MaxPool2d(k, s, p), rng.standard_normal((2, 3, h, w)), device, rng)
-
-
-@pytest.mark.parametrize("k, s, p, h, w", POOL_CASES)
-@pytest.mark.parametrize("count_include_pad", [True, False])
-def test_avg_pool_matches_torch(k, s, p, h, w, count_include_pad, device, rng):
-    check_layer(scratch.AvgPool2d(k, s, p, count_include_pad),
-                torch.nn.AvgPool2d(k, s, p, count_include_pad=count_include_pad),
-                rng.standard_normal((2, 3, h, w)), device, rng)
-
-
-@pytest.mark.parametrize("norm_type", [2, 3])
-@pytest.mark.parametrize("k, s", [(2, None), (3, 2), ((2, 3), 1)])
-def test_lp_pool_matches_torch(norm_type, k, s, device, rng):
-    x = rng.uniform(0.1, 2.0, (2, 3, 9, 8))  # positive, so x^p is defined for every p
-    check_layer(scratch.LPPool2d(norm_type, k, s), torch.nn.LPPool2d(norm_type, k, s), x, device, rng)
-
-
-@pytest.mark.parametrize("output_size, h, w", [(1, 7, 7), (1, 5, 8), (3, 9, 9), ((2, 3), 7, 10), (4, 6, 6)])
-def test_adaptive_avg_pool_matches_torch(output_size, h, w, device, rng):
-    check_layer(scratch.AdaptiveAvgPool2d(output_size), torch.nn.AdaptiveAvgPool2d(output_size),
-                rng.standard_normal((2, 3, h, w)), device, rng)
-
-
 def test_lenet_stack_matches_torch(device, rng):
     """Conv -> ReLU -> pool -> conv -> ReLU -> pool -> flatten -> linear, end to end."""
     def build(nn):
@@ -119,17 +90,6 @@ def test_gradcheck_conv_and_pool(module, rng):
     if isinstance(module, scratch.LPPool2d):
         x = np.abs(x)
     assert max(scratch.gradcheck(module, x).values()) < 1e-6
-
-
-def test_pooling_worked_examples():
-    x = np.array([[1.0, 2.0], [3.0, 4.0]])[None, None]
-    assert F.max_pool2d(x, 2).item() == 4
-    assert F.avg_pool2d(x, 2).item() == 2.5
-    assert F.lp_pool2d(x, 2, 2).item() == pytest.approx(np.sqrt(30))
-    cs231n = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=float)[None, None]
-    assert np.array_equal(F.max_pool2d(cs231n, 2)[0, 0], [[6, 8], [3, 4]])
-    grad = F.max_pool2d_backward(np.ones((1, 1, 2, 2)), cs231n, 2)[0, 0]
-    assert np.array_equal(grad, [[0, 0, 0, 0], [0, 1, 0, 1], [1, 0, 0, 0], [0, 0, 0, 1]])
 
 
 def test_conv_worked_example_from_the_lecture():
@@ -194,3 +154,56 @@ def test_lenet5_matches_torch_and_has_the_lecture_shapes(activation, pool, devic
             sizes.append(x.shape[2])
     assert sorted(set(sizes), reverse=True) == [28, 14, 10, 5, 1]
     assert ours[6].out_channels == 120  # C5: 120 maps, not the deck's "150"
+
+
+# (in, out, kernel, stride, padding, dilation, groups, input H, input W): depthwise, depthwise with a channel
+# multiplier, and general groups.
+GROUPED_CASES = [
+    (4, 4, 3, 1, 1, 1, 4, 7, 6),          # depthwise (MobileNet): one 3x3 filter per channel
+    (3, 6, 3, 2, 1, 1, 3, 9, 8),          # depthwise with two filters per channel
+    (4, 6, (3, 2), 1, (1, 0), (2, 1), 2, 9, 7),   # two groups of 2 -> 3 channels
+    (6, 3, 1, 1, 0, 1, 3, 5, 5),          # grouped 1x1 convolution
+]
+
+
+@pytest.mark.parametrize("c_in, c_out, k, s, p, d, g, h, w", GROUPED_CASES)
+def test_grouped_conv2d_module_matches_torch(c_in, c_out, k, s, p, d, g, h, w, device, rng):
+    check_layer(scratch.Conv2d(c_in, c_out, k, s, p, d, g), torch.nn.Conv2d(c_in, c_out, k, s, p, d, g),
+                rng.standard_normal((2, c_in, h, w)), device, rng)
+
+
+def test_grouped_conv2d_without_bias(device, rng):
+    check_layer(scratch.Conv2d(4, 4, 3, groups=4, bias=False), torch.nn.Conv2d(4, 4, 3, groups=4, bias=False),
+                rng.standard_normal((2, 4, 6, 6)), device, rng)
+
+
+def test_grouped_conv2d_has_torchs_positional_order_and_weight_shape():
+    ours, theirs = scratch.Conv2d(4, 8, 3, 1, 1, 1, 2, False), torch.nn.Conv2d(4, 8, 3, 1, 1, 1, 2, False)
+    assert ours.weight.shape == tuple(theirs.weight.shape) == (8, 2, 3, 3) and ours.bias is None
+    assert ours.groups == theirs.groups == 2
+
+
+def test_functional_grouped_conv2d_and_backward_match_torch(device, rng):
+    x, w, b = rng.standard_normal((2, 6, 8, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    xt, wt, bt = t(x, device, grad=True), t(w, device, grad=True), t(b, device, grad=True)
+    yt = TF.conv2d(xt, wt, bt, 2, 1, 1, 2)
+    g = rng.standard_normal(tuple(yt.shape))
+    yt.backward(t(g, device))
+    assert_close(F.conv2d(x, w, b, 2, 1, 1, 2), yt, "grouped conv2d")
+    for ours, theirs, name in zip(F.conv2d_backward(g, x, w, 2, 1, 1, 2), (xt, wt, bt), ("dx", "dW", "db")):
+        assert_close(ours, theirs.grad, f"grouped conv2d {name}")
+
+
+@pytest.mark.parametrize("c_in, c_out, groups, message", [
+    (6, 4, 4, r"in_channels must be divisible by groups, but in_channels / groups = 6 / 4 = 1.5"),
+    (4, 6, 4, r"out_channels must be divisible by groups, but out_channels / groups = 6 / 4 = 1.5"),
+    (4, 4, 0, r"groups must be a positive integer, got 0"),
+])
+def test_conv2d_groups_that_do_not_divide_the_channels_are_explained(c_in, c_out, groups, message):
+    with pytest.raises(ValueError, match=message):
+        scratch.Conv2d(c_in, c_out, 3, groups=groups)
+
+
+def test_functional_grouped_conv2d_names_the_channel_mismatch(rng):
+    with pytest.raises(ValueError, match=r"input has 5 channels .* expects C = 3 \* 2 = 6"):
+        F.conv2d(rng.standard_normal((1, 5, 6, 6)), rng.standard_normal((4, 3, 3, 3)), groups=2)

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from ._checks import check_ndim, pair
-from .functional_conv import _pad, _unpad
+from .._checks import check_ndim, pair
+from .convolution import _pad, _unpad
 
 
 def pool_geometry(x_shape, kernel_size, stride, padding, layer: str):

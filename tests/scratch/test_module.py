@@ -1,4 +1,6 @@
-"""Module mechanics: registration, state_dict round trips with torch, train/eval, zero_grad, gradcheck."""
+"""Module mechanics: registration, Sequential, state_dict round trips with torch, train/eval, zero_grad, saved tensors."""
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 import torch
@@ -50,16 +52,6 @@ def test_load_state_dict_names_missing_unexpected_and_mismatched_keys():
     assert np.all(m.weight.data == 1.0)
 
 
-def test_manual_seed_makes_initialisation_repeatable():
-    scratch.manual_seed(5)
-    a = scratch.Linear(4, 3).weight.data
-    scratch.manual_seed(5)
-    b = scratch.Linear(4, 3).weight.data
-    assert np.array_equal(a, b)
-    bound = 1 / np.sqrt(4)
-    assert np.all(np.abs(a) <= bound)
-
-
 def test_train_eval_propagate_to_children():
     m = mlp([4, 3, 2])
     m.eval()
@@ -85,40 +77,6 @@ def test_sequential_indexing_len_and_repr():
     assert len(m) == 3 and isinstance(m[1], scratch.ReLU) and isinstance(m[-1], scratch.Linear)
     assert len(m[:2]) == 2
     assert "(0): Linear(in_features=2, out_features=3, bias=True)" in repr(m)
-
-
-@pytest.mark.parametrize("module", [
-    scratch.Linear(4, 3), scratch.Tanh(), scratch.Sigmoid(), scratch.LeakyReLU(0.1),
-    mlp([4, 5, 3], "tanh"), scratch.Flatten(),
-])
-def test_gradcheck_passes_for_layers(module, rng):
-    x = rng.standard_normal((3, 4)) + 0.05  # keep ReLU kinks away from 0
-    errors = scratch.gradcheck(module, x)
-    assert max(errors.values()) < 1e-6
-
-
-@pytest.mark.parametrize("criterion, target", [
-    (scratch.CrossEntropyLoss(), np.array([0, 2, 1])),
-    (scratch.MSELoss(), np.arange(9.0).reshape(3, 3) / 9),
-    (scratch.BCEWithLogitsLoss(), np.eye(3)),
-])
-def test_gradcheck_passes_for_losses(criterion, target, rng):
-    assert scratch.gradcheck(criterion, rng.standard_normal((3, 3)), target)["input"] < 1e-6
-
-
-def test_gradcheck_catches_a_wrong_backward(rng):
-    class BrokenSigmoid(scratch.Sigmoid):
-        def backward(self, grad_output):
-            return grad_output * self._out  # forgot the (1 - sigma) factor
-
-    with pytest.raises(scratch.GradcheckError, match="input"):
-        scratch.gradcheck(BrokenSigmoid(), rng.standard_normal((2, 3)))
-
-
-def test_numerical_gradient_of_a_quadratic():
-    x = np.array([1.0, -2.0, 3.0])
-    assert np.allclose(scratch.numerical_gradient(lambda: float((x ** 2).sum()), x), 2 * x)
-    assert np.array_equal(x, [1.0, -2.0, 3.0])  # restored after perturbing
 
 
 def test_float_and_double_convert_parameters_and_keep_dtype_on_load(rng):
@@ -158,3 +116,56 @@ def test_buffer_shape_mismatch_and_float_conversion():
         scratch.BatchNorm2d(3).load_state_dict(state)
     bn = scratch.BatchNorm2d(3).float()
     assert bn.running_mean.dtype == np.float32 and bn.num_batches_tracked.dtype.kind == "i"
+
+
+def test_sequential_from_an_ordered_dict_keeps_the_names_like_torch():
+    layers = [("fc1", scratch.Linear(4, 3)), ("act", scratch.ReLU()), ("fc2", scratch.Linear(3, 2))]
+    ours = scratch.Sequential(OrderedDict(layers))
+    theirs = torch.nn.Sequential(OrderedDict([("fc1", torch.nn.Linear(4, 3)), ("act", torch.nn.ReLU()),
+                                              ("fc2", torch.nn.Linear(3, 2))]))
+    assert list(ours.state_dict()) == list(theirs.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert ours[0] is layers[0][1] and ours.fc2 is layers[2][1] and len(ours) == 3
+    ours.load_state_dict(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((5, 4))
+    assert np.allclose(ours(x), theirs(torch.from_numpy(x).float()).detach().numpy(), atol=1e-6)
+
+
+def test_sequential_slices_keep_their_names_like_torch():
+    ours = scratch.Sequential(scratch.Linear(2, 3), scratch.ReLU(), scratch.Linear(3, 1))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    assert list(ours[1:3].state_dict()) == list(theirs[1:3].state_dict()) == ["2.weight", "2.bias"]
+    assert list(ours[1:]._modules) == list(theirs[1:]._modules) == ["1", "2"]
+    named = scratch.Sequential(OrderedDict([("conv", scratch.Conv2d(1, 2, 3)), ("flat", scratch.Flatten())]))
+    assert list(named[:-1].state_dict()) == ["conv.weight", "conv.bias"]
+
+
+def test_backward_before_forward():
+    with pytest.raises(RuntimeError, match="before forward"):
+        scratch.ReLU().backward(np.ones(3))
+
+
+def test_module_subclass_must_call_super_init():
+    class Forgetful(scratch.Module):
+        def __init__(self):
+            self.w = scratch.Parameter(np.ones(1))
+
+    with pytest.raises(RuntimeError, match="super\\(\\).__init__\\(\\)"):
+        Forgetful()
+
+
+def test_sequential_refuses_non_modules():
+    with pytest.raises(TypeError, match="argument 1 is a .*, not a scratch Module"):
+        scratch.Sequential(scratch.ReLU(), np.tanh)
+
+
+def test_forward_saves_what_backward_needs_in_saved_tensors(rng):
+    x = rng.standard_normal((3, 1, 6, 6))
+    conv, pool = scratch.Conv2d(1, 2, 3), scratch.MaxPool2d(2)
+    pool(conv(x))
+    saved_x, cols = conv.saved_tensors
+    assert saved_x is x and cols.shape == (1 * 3 * 3, 3 * 4 * 4)   # the forward's im2col matrix, reused by backward
+    _, argmax = pool.saved_tensors
+    assert argmax.shape == (3, 2, 2, 2) and argmax.dtype.kind in "iu"   # window offsets of the maxima
+    layer = scratch.Linear(4, 2)
+    layer.save_for_backward("a", 1)
+    assert layer.saved_tensors == ("a", 1)

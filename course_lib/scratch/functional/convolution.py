@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._checks import check_ndim, pair
+from .._checks import check_ndim, pair
 
 
 def conv_geometry(x_shape, weight_shape, stride, padding, dilation, layer: str = "conv2d"):
@@ -91,11 +91,14 @@ def _unpad(x_pad: np.ndarray, padding) -> np.ndarray:
 
 
 def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
-           stride=1, padding=0, dilation=1, return_cols: bool = False):
+           stride=1, padding=0, dilation=1, groups: int = 1, return_cols: bool = False):
     """Fast 2-D convolution: im2col, then (C_out, C kH kW) @ (C kH kW, N H_out W_out).
 
-    With return_cols, also the im2col matrix, so that a layer can reuse it in its backward pass.
+    (N, C, H, W), (C_out, C / groups, kH, kW), (C_out,) -> (N, C_out, H_out, W_out).
+    With return_cols, also the im2col matrix (one per group), so that a layer can reuse it in its backward pass.
     """
+    if groups != 1:
+        return _conv2d_groups(x, weight, bias, stride, padding, dilation, groups, return_cols)
     check_ndim(x, (4,), "conv2d", "(N, C, H, W); for one image use x[None]")
     stride, padding, dilation, out_hw = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     cols = im2col(_pad(x, padding), weight.shape[2:], stride, dilation, out_hw)
@@ -107,12 +110,14 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
 
 
 def conv2d_backward(grad_output: np.ndarray, x: np.ndarray, weight: np.ndarray,
-                    stride=1, padding=0, dilation=1, cols: np.ndarray | None = None):
+                    stride=1, padding=0, dilation=1, groups: int = 1, cols: np.ndarray | None = None):
     """Gradients of conv2d: returns (dx (N, C, H, W), dW (C_out, C, kH, kW), db (C_out,)).
 
     With dY as a matrix (C_out, N H_out W_out):  dW = dY cols^T,  d cols = W^T dY,  dx = col2im(d cols).
     ``cols`` is the forward pass's im2col matrix, recomputed when not given.
     """
+    if groups != 1:
+        return _conv2d_groups_backward(grad_output, x, weight, stride, padding, dilation, groups, cols)
     stride, padding, dilation, out_hw = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     x_pad_shape = (*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
     if cols is None:
@@ -230,3 +235,42 @@ def conv_transpose2d_backward(grad_output: np.ndarray, x: np.ndarray, weight: np
     grad_x = grad_x.transpose(1, 0, 2, 3)
     grad_weight = (x_matrix @ cols.T).reshape(weight.shape)
     return grad_x, grad_weight, grad_output.sum(axis=(0, 2, 3))
+
+
+# ------------------------------------------------------------------ grouped convolution
+# With groups = G the channels split into G independent convolutions: group g sees input channels
+# [g C/G, (g+1) C/G) and makes output channels [g C_out/G, (g+1) C_out/G); the weight is (C_out, C/G, kH, kW).
+# groups = C (one input channel per group) is the depthwise convolution of MobileNet.
+
+
+def _split_groups(x: np.ndarray, weight: np.ndarray, groups: int):
+    """The input split along channels and the weight along output channels, one piece per group."""
+    c, (c_out, c_per_group) = x.shape[1], weight.shape[:2]
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1 or c_out % groups:
+        raise ValueError(f"conv2d: groups={groups!r} must be a positive integer that divides C_out = {c_out} "
+                         f"(weight shape {tuple(weight.shape)}).")
+    if c != c_per_group * groups:
+        raise ValueError(
+            f"conv2d: the input has {c} channels (shape {tuple(x.shape)}) but the weight {tuple(weight.shape)} = "
+            f"(C_out, C / groups, kH, kW) with groups={groups} expects C = {c_per_group} * {groups} = {c_per_group * groups}."
+        )
+    return np.split(x, groups, axis=1), np.split(weight, groups, axis=0)
+
+
+def _conv2d_groups(x, weight, bias, stride, padding, dilation, groups, return_cols):
+    """conv2d of each group's channels with its filters, the outputs stacked along channels."""
+    xs, weights = _split_groups(x, weight, groups)
+    biases = [None] * groups if bias is None else np.split(bias, groups)
+    parts = [conv2d(xg, wg, bg, stride, padding, dilation, return_cols=True) for xg, wg, bg in zip(xs, weights, biases)]
+    y = np.concatenate([y_g for y_g, _ in parts], axis=1)
+    return (y, [cols_g for _, cols_g in parts]) if return_cols else y
+
+
+def _conv2d_groups_backward(grad_output, x, weight, stride, padding, dilation, groups, cols):
+    """conv2d_backward of each group; dx stacks along input channels, dW and db along output channels."""
+    xs, weights = _split_groups(x, weight, groups)
+    cols = [None] * groups if cols is None else cols
+    grads = [conv2d_backward(dy, xg, wg, stride, padding, dilation, cols=cols_g)
+             for dy, xg, wg, cols_g in zip(np.split(grad_output, groups, axis=1), xs, weights, cols)]
+    grad_x, grad_w, grad_b = zip(*grads)
+    return np.concatenate(grad_x, axis=1), np.concatenate(grad_w), np.concatenate(grad_b)

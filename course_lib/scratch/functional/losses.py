@@ -1,0 +1,95 @@
+"""Losses, each a forward/backward pair: the forward returns a Python float, the backward dL/d(input).
+
+Shapes: ``N`` examples, ``C`` classes; ``(*)`` any shape (input and target of the elementwise losses
+must match). Every backward is ``f_backward(grad_output, input, target, <options>)``: grad_output is
+dL_total/dL, 1.0 when the loss is the last step, and scales the gradient it returns.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import as_float_array, check_class_targets, check_same_shape
+from .dense import log_softmax, sigmoid, softmax
+
+
+def _reduce(per_element: np.ndarray, reduction: str, where: str) -> float:
+    if reduction == "mean":
+        return float(per_element.mean())
+    if reduction == "sum":
+        return float(per_element.sum())
+    raise ValueError(f"{where}: reduction must be 'mean' or 'sum', got {reduction!r}.")
+
+
+def _reduction_scale(count: int, reduction: str) -> float:
+    return 1.0 / count if reduction == "mean" else 1.0
+
+
+def cross_entropy(input: np.ndarray, target, reduction: str = "mean") -> float:
+    """Softmax cross-entropy  L = -(1/N) sum_n log softmax(s_n)[y_n].   (N, C) logits, (N,) labels -> float."""
+    input = as_float_array(input, "cross_entropy input")
+    target = check_class_targets(input, target, "cross_entropy")
+    picked = log_softmax(input)[np.arange(len(target)), target]
+    return _reduce(-picked, reduction, "cross_entropy")
+
+
+def cross_entropy_backward(grad_output: float, input: np.ndarray, target, reduction: str = "mean") -> np.ndarray:
+    """dL/ds = grad_output * (softmax(s) - onehot(y)) / N  (no / N with reduction="sum").   (), (N, C), (N,) -> (N, C)."""
+    grad = softmax(input)
+    grad[np.arange(len(target)), target] -= 1.0
+    return grad * (grad_output * _reduction_scale(len(target), reduction))
+
+
+def hinge_loss(scores: np.ndarray, target, margin: float = 1.0) -> float:
+    """Multiclass SVM loss (the lectures' form):  L = (1/N) sum_n sum_{j != y_n} max(0, s_j - s_{y_n} + margin).
+
+    (N, C) scores, (N,) labels -> float.  ``torch.nn.functional.multi_margin_loss`` computes the same sum
+    but also divides each example's sum by C, so  hinge_loss = C * multi_margin_loss.
+    """
+    scores = as_float_array(scores, "hinge_loss scores")
+    target = check_class_targets(scores, target, "hinge_loss")
+    return float(_hinge_margins(scores, target, margin).sum(axis=1).mean())
+
+
+def _hinge_margins(scores: np.ndarray, target: np.ndarray, margin: float) -> np.ndarray:
+    rows = np.arange(len(target))
+    margins = np.maximum(0.0, scores - scores[rows, target][:, None] + margin)
+    margins[rows, target] = 0.0  # the correct class is not compared with itself
+    return margins
+
+
+def hinge_loss_backward(grad_output: float, scores: np.ndarray, target, margin: float = 1.0) -> np.ndarray:
+    """Each violated margin adds +1 to its class score's gradient and -1 to the correct class's, times grad_output / N.
+
+    (), (N, C), (N,) -> (N, C).
+    """
+    rows = np.arange(len(target))
+    violated = (_hinge_margins(scores, target, margin) > 0).astype(scores.dtype)
+    violated[rows, target] = -violated.sum(axis=1)
+    return violated * (grad_output / len(target))
+
+
+def mse_loss(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> float:
+    """Mean squared error  L = mean((input - target)^2)  over every element.   (*), (*) -> float."""
+    check_same_shape(np.asarray(input), np.asarray(target), "input", "target", "mse_loss")
+    return _reduce((input - target) ** 2, reduction, "mse_loss")
+
+
+def mse_loss_backward(grad_output: float, input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> np.ndarray:
+    """dL/d input = grad_output * 2 (input - target) / (number of elements).   (), (*), (*) -> (*)."""
+    return 2.0 * (input - target) * (grad_output * _reduction_scale(np.size(input), reduction))
+
+
+def binary_cross_entropy_with_logits(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> float:
+    """BCE on logits x with targets t in [0, 1]:  L = mean(-t log sigma(x) - (1 - t) log(1 - sigma(x))).
+
+    (*), (*) -> float.  Computed as  max(x, 0) - x t + log(1 + e^{-|x|}),  which never takes the log of 0.
+    """
+    check_same_shape(np.asarray(input), np.asarray(target), "input", "target", "binary_cross_entropy_with_logits")
+    per_element = np.maximum(input, 0.0) - input * target + np.log1p(np.exp(-np.abs(input)))
+    return _reduce(per_element, reduction, "binary_cross_entropy_with_logits")
+
+
+def binary_cross_entropy_with_logits_backward(grad_output: float, input: np.ndarray, target: np.ndarray,
+                                              reduction: str = "mean") -> np.ndarray:
+    """dL/dx = grad_output * (sigma(x) - t) / (number of elements).   (), (*), (*) -> (*)."""
+    return (sigmoid(input) - target) * (grad_output * _reduction_scale(np.size(input), reduction))
