@@ -2,9 +2,10 @@
 
     python benchmarks/run.py               # the target table, then single ops, MLP steps, loops vs im2col
     python benchmarks/run.py --notebooks   # also the execution time of every notebook
+    OMP_NUM_THREADS=1 python benchmarks/run.py   # one thread on both sides (steadier on a busy machine)
 
 ratio = scratch time / torch time, each the median of several repeats that alternate scratch and torch
-(so both see the same machine load), after warm-up calls; torch on 2 threads, the same inputs and the
+(so both see the same machine load), after warm-up calls; 2 threads by default, the same inputs and the
 same weights on both sides. The target table (issue 8) is forward+backward of whole modules in float32:
 median ratio <= 2.0 and worst ratio <= 3.0.
 """
@@ -17,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
+THREADS = int(os.environ.setdefault("OMP_NUM_THREADS", "2"))  # torch and NumPy's BLAS alike
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
+os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -209,8 +210,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeats", type=int, default=11, help="timed repeats per case (default 11)")
     parser.add_argument("--targets-only", action="store_true", help="print the target table only")
     args = parser.parse_args(argv)
-    torch.set_num_threads(2)
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {torch.get_num_threads()} torch threads\n")
+    torch.set_num_threads(THREADS)
+    blas = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    print(f"numpy {np.__version__}, torch {torch.__version__}, {torch.get_num_threads()} torch threads, {blas}\n")
     print_targets(print_table("target cases, float32, forward+backward", target_cases(), args.repeats))
     if args.targets_only:
         return 0

@@ -107,10 +107,10 @@ def _window_sum(x_pad: np.ndarray, kernel, stride, out_hw) -> np.ndarray:
     return total
 
 
-def _avg_divisor(x_shape, kernel, stride, padding, out_hw, count_include_pad: bool):
+def _avg_divisor(x_shape, kernel, stride, padding, out_hw, count_include_pad: bool, dtype):
     if count_include_pad:
         return kernel[0] * kernel[1]
-    ones = _pad(np.ones((1, 1, *x_shape[2:])), padding)
+    ones = _pad(np.ones((1, 1, *x_shape[2:]), dtype=dtype), padding)  # dtype: float32 input stays float32
     return _window_sum(ones, kernel, stride, out_hw)
 
 
@@ -118,14 +118,15 @@ def avg_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, count_include
     """y = mean of each window (zero padding counted in the mean unless count_include_pad=False)."""
     check_ndim(x, (4,), "avg_pool2d", "(N, C, H, W)")
     kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "avg_pool2d")
-    divisor = _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad)
+    divisor = _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad, x.dtype)
     return _window_sum(_pad(x, padding), kernel, stride, out_hw) / divisor
 
 
 def avg_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
     """Each window shares its gradient equally: every member gets dy / (window size)."""
     kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "avg_pool2d")
-    share = grad_output / _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad)
+    share = grad_output / _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad,
+                                       grad_output.dtype)
     grad_pad = np.zeros((*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]), dtype=share.dtype)
     for u in range(kernel[0]):
         for v in range(kernel[1]):
