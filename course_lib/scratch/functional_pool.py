@@ -51,17 +51,11 @@ def _phase_view(phases: list[np.ndarray], u: int, v: int, stride, out_hw) -> np.
     return phases[v % sw][:, :, u:u + sh * (ho - 1) + 1:sh, v // sw:v // sw + wo]
 
 
-def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_indices: bool = False):
-    """y[n, c, i, j] = max over the window of x_pad (padding counts as -inf, never chosen).
-
-    With return_indices, also the window offset u * kW + v of each maximum (used by the backward pass),
-    in the smallest unsigned integer type that holds kH * kW.
-    """
-    check_ndim(x, (4,), "max_pool2d", "(N, C, H, W)")
-    kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
-    phases = _column_phases(_pad(x, padding, value=-np.inf), stride[1])
+def _window_max(x_pad: np.ndarray, kernel, stride, out_hw, where_dtype):
+    """(max, offset u kW + v of the first max) of every window of x_pad: (N, C, H_out, W_out) each."""
+    phases = _column_phases(x_pad, stride[1])
     best = _phase_view(phases, 0, 0, stride, out_hw).copy()
-    where = np.zeros(best.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1]))
+    where = np.zeros(best.shape, dtype=where_dtype)
     better, offset_if_better = np.empty(best.shape, dtype=bool), np.empty_like(where)
     for u in range(kernel[0]):
         for v in range(kernel[1]):
@@ -71,6 +65,24 @@ def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_indice
             # "where = u kW + v wherever better" is a maximum, since the offsets only grow in this loop
             offset = where.dtype.type(u * kernel[1] + v)
             np.maximum(where, np.multiply(better, offset, out=offset_if_better), out=where)
+    return best, where
+
+
+def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_indices: bool = False):
+    """y[n, c, i, j] = max over the window of x_pad (padding counts as -inf, never chosen).
+
+    With return_indices, also the window offset u * kW + v of each maximum (used by the backward pass),
+    in the smallest unsigned integer type that holds kH * kW.
+    """
+    check_ndim(x, (4,), "max_pool2d", "(N, C, H, W)")
+    kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
+    x_pad = _pad(x, padding, value=-np.inf)
+    best = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
+    where = np.empty(best.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1]))
+    # a few images at a time (about 64K outputs), so that the running maxima stay in the CPU's cache
+    step = max(1, 2**16 // best[0].size)
+    for n in range(0, x.shape[0], step):
+        best[n:n + step], where[n:n + step] = _window_max(x_pad[n:n + step], kernel, stride, out_hw, where.dtype)
     return (best, where) if return_indices else best
 
 
