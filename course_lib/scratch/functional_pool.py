@@ -101,7 +101,7 @@ def max_pool2d_backward(grad_output: np.ndarray, x: np.ndarray, kernel_size, str
 
     ``indices`` are the forward pass's window offsets of the maxima (recomputed when not given).
     """
-    kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
+    kernel, stride, padding, _ = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
     where = indices if indices is not None else max_pool2d(x, kernel_size, stride, padding, return_indices=True)[1]
     pad_shape = (*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
     grad_pad = np.zeros(pad_shape, dtype=grad_output.dtype)
