@@ -1,10 +1,13 @@
 """Speed of the from-scratch NumPy code against PyTorch on the CPU, as ratios measured in one run.
 
-    python benchmarks/run.py               # ops and MLP training steps
+    python benchmarks/run.py               # the target table, then single ops, MLP steps, loops vs im2col
     python benchmarks/run.py --notebooks   # also the execution time of every notebook
+    OMP_NUM_THREADS=1 python benchmarks/run.py   # one thread on both sides (steadier on a busy machine)
 
-ratio = scratch time / torch time (the median of several repeats), 2 threads, the same inputs and the
-same weights on both sides: float64 for the MLP, float32 for convolution and pooling.
+ratio = scratch time / torch time, each the median of several repeats that alternate scratch and torch
+(so both see the same machine load), after warm-up calls; 2 threads by default, the same inputs and the
+same weights on both sides. The target table (issue 8) is forward+backward of whole modules in float32:
+median ratio <= 2.0 and worst ratio <= 3.0.
 """
 from __future__ import annotations
 
@@ -15,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
+THREADS = int(os.environ.setdefault("OMP_NUM_THREADS", "2"))  # torch and NumPy's BLAS alike
+os.environ.setdefault("OPENBLAS_NUM_THREADS", str(THREADS))
+os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -28,22 +31,67 @@ from course_lib.models import mlp  # noqa: E402
 from course_lib.parity import copy_torch_to_scratch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+TARGET_MEDIAN, TARGET_WORST = 2.0, 3.0
 
 
-def median_time(fn, repeats: int = 15, warmup: int = 3) -> float:
-    """Median wall-clock seconds of ``fn()`` over ``repeats`` calls after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def paired_times(ours, theirs, repeats: int = 11, warmup: int = 2) -> tuple[float, float]:
+    """Median seconds of ``ours()`` and of ``theirs()``, the calls alternating after ``warmup`` rounds."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for round_ in range(warmup + repeats):
+        for fn, record in ((ours, times[0]), (theirs, times[1])):
+            start = time.perf_counter()
+            fn()
+            if round_ >= warmup:
+                record.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def module_case(name: str, ours, theirs, x: np.ndarray):
+    """(name, scratch fn, torch fn): one forward and backward pass of the same module on the same input."""
+    xt = torch.tensor(x, requires_grad=True)
+
+    def run_ours():
+        y = ours(x)
+        ours.backward(np.ones_like(y))
+
+    def run_theirs():
+        xt.grad = None
+        theirs.zero_grad()
+        theirs(xt).sum().backward()
+
+    return name, run_ours, run_theirs
+
+
+def target_cases():
+    """The issue's cases: scratch modules vs torch.nn modules with copied weights, float32, forward+backward."""
+    rng = np.random.default_rng(2)
+    torch.manual_seed(2)
+    convs = [  # in, out, kernel, stride, padding, input shape
+        (1, 6, 5, 1, 2, (64, 1, 28, 28)),
+        (6, 16, 5, 1, 0, (64, 6, 14, 14)),
+        (64, 64, 3, 1, 1, (16, 64, 32, 32)),
+        (3, 64, 11, 4, 2, (8, 3, 224, 224)),
+    ]
+    cases = []
+    for c_in, c_out, k, s, p, shape in convs:
+        theirs = torch.nn.Conv2d(c_in, c_out, k, s, p)
+        ours = scratch.Conv2d(c_in, c_out, k, s, p).float()
+        ours.load_state_dict(theirs.state_dict())
+        name = f"Conv2d {c_in}->{c_out} k{k}" + (f" s{s}" if s > 1 else "") + (f" p{p}" if p else "")
+        cases.append(module_case(f"{name} {shape}", ours, theirs, rng.standard_normal(shape, dtype=np.float32)))
+    for k, s, shape in [(2, 2, (64, 16, 28, 28)), (3, 2, (16, 64, 55, 55))]:
+        x = rng.standard_normal(shape, dtype=np.float32)
+        cases.append(module_case(f"MaxPool2d {k}/{s} {shape}", scratch.MaxPool2d(k, s), torch.nn.MaxPool2d(k, s), x))
+    theirs = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    ours = scratch.Sequential(scratch.Linear(784, 256), scratch.ReLU(), scratch.Linear(256, 10)).float()
+    ours.load_state_dict(theirs.state_dict())
+    x = rng.standard_normal((128, 784), dtype=np.float32)
+    cases.append(module_case("Linear-ReLU-Linear 784-256-10 (128, 784)", ours, theirs, x))
+    return cases
 
 
 def mlp_cases(batch: int, sizes=(784, 256, 10)):
-    """(name, scratch fn, torch fn) for the MLP's forward+backward and a full SGD training step."""
+    """(name, scratch fn, torch fn) for the MLP's forward+backward and a full SGD training step, float64."""
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((batch, 784)), rng.integers(0, 10, batch)
     torch.manual_seed(0)
@@ -78,7 +126,7 @@ def mlp_cases(batch: int, sizes=(784, 256, 10)):
 
 
 def op_cases(batch: int = 256):
-    """Single layers, forward+backward: linear, ReLU, sigmoid, softmax cross-entropy."""
+    """Single functions, forward+backward, float64: linear, ReLU, sigmoid, softmax cross-entropy."""
     rng = np.random.default_rng(1)
     x, w, b = rng.standard_normal((batch, 784)), rng.standard_normal((256, 784)), rng.standard_normal(256)
     g = rng.standard_normal((batch, 256))
@@ -115,50 +163,12 @@ def op_cases(batch: int = 256):
     ]
 
 
-def layer_case(name: str, ours, theirs, x: np.ndarray):
-    """(name, scratch fn, torch fn): one forward and backward pass of the same layer on the same input."""
-    xt = torch.tensor(x, requires_grad=True)
-
-    def run_ours():
-        y = ours(x)
-        ours.backward(np.ones_like(y))
-
-    def run_theirs():
-        xt.grad = None
-        theirs.zero_grad()
-        theirs(xt).sum().backward()
-
-    return name, run_ours, run_theirs
-
-
-def conv_cases():
-    """Convolution and max pooling layers (scratch modules vs torch.nn), float32, forward+backward."""
-    shapes = [  # name, batch, in, out, kernel, stride, padding, H
-        ("LeNet conv1 1->6 5x5 p2 @28", 64, 1, 6, 5, 1, 2, 28),
-        ("LeNet conv2 6->16 5x5 @14", 64, 6, 16, 5, 1, 0, 14),
-        ("conv 64->64 3x3 p1 @32", 16, 64, 64, 3, 1, 1, 32),
-        ("AlexNet conv1 3->96 11x11 s4 p2 @224", 4, 3, 96, 11, 4, 2, 224),
-    ]
-    rng = np.random.default_rng(2)
-    cases = []
-    for name, n, c_in, c_out, k, s, p, h in shapes:
-        theirs = torch.nn.Conv2d(c_in, c_out, k, s, p)
-        ours = scratch.Conv2d(c_in, c_out, k, s, p).float()
-        ours.load_state_dict(theirs.state_dict())
-        x = rng.standard_normal((n, c_in, h, h), dtype=np.float32)
-        cases.append(layer_case(f"{name}, batch {n}, fwd+bwd", ours, theirs, x))
-    x = rng.standard_normal((64, 16, 28, 28), dtype=np.float32)
-    cases.append(layer_case("max pool 2x2 (64, 16, 28, 28), fwd+bwd", scratch.MaxPool2d(2), torch.nn.MaxPool2d(2), x))
-    return cases
-
-
 def loop_case():
     """The plain-loops convolution next to the vectorised one, on a small input (loops are slow)."""
     F = scratch.functional
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((4, 1, 28, 28)), rng.standard_normal((6, 1, 5, 5))
-    return [("LeNet conv1 (1->6 5x5) on 4 digits, forward: loops vs im2col",
-             lambda: F.conv2d_loops(x, w), lambda: F.conv2d(x, w))]
+    return "LeNet conv1 (1->6 5x5) on 4 digits, forward", lambda: F.conv2d_loops(x, w), lambda: F.conv2d(x, w)
 
 
 def notebook_times() -> list[tuple[str, float]]:
@@ -176,29 +186,41 @@ def notebook_times() -> list[tuple[str, float]]:
     return rows
 
 
+def print_table(title: str, cases, repeats: int) -> list[float]:
+    """Time every (name, scratch fn, torch fn), print one row each, and return the ratios."""
+    print(f"{title:<52} {'scratch ms':>10} {'torch ms':>9} {'ratio':>7}")
+    ratios = []
+    for name, ours, theirs in cases:
+        t_ours, t_theirs = paired_times(ours, theirs, repeats)
+        ratios.append(t_ours / t_theirs)
+        print(f"{name:<52} {1e3 * t_ours:>10.3f} {1e3 * t_theirs:>9.3f} {ratios[-1]:>7.2f}")
+    return ratios
+
+
+def print_targets(ratios: list[float]) -> None:
+    median, worst = statistics.median(ratios), max(ratios)
+    verdict = "targets hold" if median <= TARGET_MEDIAN and worst <= TARGET_WORST else "targets MISSED"
+    print(f"\nmedian ratio {median:.2f} (target <= {TARGET_MEDIAN}), worst {worst:.2f} (target <= {TARGET_WORST}): "
+          f"{verdict}\n")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", action="store_true", help="also time every notebook")
+    parser.add_argument("--repeats", type=int, default=11, help="timed repeats per case (default 11)")
+    parser.add_argument("--targets-only", action="store_true", help="print the target table only")
     args = parser.parse_args(argv)
-    torch.set_num_threads(2)
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {torch.get_num_threads()} torch threads, float64\n")
-    print(f"{'case':<52} {'scratch ms':>10} {'torch ms':>9} {'ratio':>7}")
-    ratios = []
-    for name, ours, theirs in op_cases() + mlp_cases(64) + mlp_cases(256):
-        t_ours, t_theirs = median_time(ours), median_time(theirs)
-        ratios.append(t_ours / t_theirs)
-        print(f"{name:<52} {1e3 * t_ours:>10.3f} {1e3 * t_theirs:>9.3f} {ratios[-1]:>7.2f}")
-    print(f"\nmedian ratio scratch/torch (MLP, float64): {statistics.median(ratios):.2f}\n")
-    print(f"{'case (float32)':<52} {'scratch ms':>10} {'torch ms':>9} {'ratio':>7}")
-    conv_ratios = []
-    for name, ours, theirs in conv_cases():
-        t_ours, t_theirs = median_time(ours, repeats=7, warmup=2), median_time(theirs, repeats=7, warmup=2)
-        conv_ratios.append(t_ours / t_theirs)
-        print(f"{name:<52} {1e3 * t_ours:>10.3f} {1e3 * t_theirs:>9.3f} {conv_ratios[-1]:>7.2f}")
-    print(f"\nmedian ratio scratch/torch (conv and pool, float32): {statistics.median(conv_ratios):.2f}\n")
-    for name, loops, fast in loop_case():
-        t_loops, t_fast = median_time(loops, repeats=3, warmup=1), median_time(fast)
-        print(f"{name}: {1e3 * t_loops:.1f} ms vs {1e3 * t_fast:.3f} ms, loops are {t_loops / t_fast:,.0f}x slower")
+    torch.set_num_threads(THREADS)
+    blas = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    print(f"numpy {np.__version__}, torch {torch.__version__}, {torch.get_num_threads()} torch threads, {blas}\n")
+    print_targets(print_table("target cases, float32, forward+backward", target_cases(), args.repeats))
+    if args.targets_only:
+        return 0
+    ratios = print_table("ops and MLP, float64", op_cases() + mlp_cases(64) + mlp_cases(256), args.repeats)
+    print(f"\nmedian ratio scratch/torch (ops and MLP, float64): {statistics.median(ratios):.2f}\n")
+    name, loops, fast = loop_case()
+    t_loops, t_fast = paired_times(loops, fast, repeats=3, warmup=1)
+    print(f"{name}: loops {1e3 * t_loops:.1f} ms, im2col {1e3 * t_fast:.3f} ms, loops are {t_loops / t_fast:,.0f}x slower")
     if args.notebooks:
         print(f"\n{'notebook':<40} {'seconds':>8}")
         for name, seconds in notebook_times():

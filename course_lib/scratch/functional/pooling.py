@@ -34,23 +34,65 @@ def _offset_view(x_pad: np.ndarray, u: int, v: int, stride, out_hw) -> np.ndarra
     return x_pad[:, :, u:u + stride[0] * (out_hw[0] - 1) + 1:stride[0], v:v + stride[1] * (out_hw[1] - 1) + 1:stride[1]]
 
 
+def _column_phases(x_pad: np.ndarray, stride_w: int) -> list[np.ndarray]:
+    """x_pad's columns split by their remainder mod S:  phases[p][..., q] = x_pad[..., S q + p].
+
+    Every window offset then reads unit-stride rows, several times faster in NumPy than every S-th element.
+    """
+    if stride_w == 1:
+        return [x_pad]
+    return [np.ascontiguousarray(x_pad[..., p::stride_w]) for p in range(stride_w)]
+
+
+def _phase_view(phases: list[np.ndarray], u: int, v: int, stride, out_hw) -> np.ndarray:
+    """The same entries as _offset_view(x_pad, u, v, ...), read from the column phases of x_pad:
+    x_pad[..., S j + v] = phases[v % S][..., j + v // S]."""
+    (sh, sw), (ho, wo) = stride, out_hw
+    return phases[v % sw][:, :, u:u + sh * (ho - 1) + 1:sh, v // sw:v // sw + wo]
+
+
+def _window_max(x_pad: np.ndarray, kernel, stride, out_hw, where_dtype):
+    """(max, offset u kW + v of the first max) of every window of x_pad: (N, C, H_out, W_out) each."""
+    phases = _column_phases(x_pad, stride[1])
+    best = _phase_view(phases, 0, 0, stride, out_hw).copy()
+    where = np.zeros(best.shape, dtype=where_dtype)
+    better, offset_if_better = np.empty(best.shape, dtype=bool), np.empty_like(where)
+    for u in range(kernel[0]):
+        for v in range(kernel[1]):
+            candidate = _phase_view(phases, u, v, stride, out_hw)
+            np.greater(candidate, best, out=better)  # strict: the first maximum in the window wins, as in torch
+            np.maximum(best, candidate, out=best)
+            # "where = u kW + v wherever better" is a maximum, since the offsets only grow in this loop
+            offset = where.dtype.type(u * kernel[1] + v)
+            np.maximum(where, np.multiply(better, offset, out=offset_if_better), out=where)
+    return best, where
+
+
 def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_indices: bool = False):
     """y[n, c, i, j] = max over the window of x_pad (padding counts as -inf, never chosen).
 
-    With return_indices, also the window offset u * kW + v of each maximum (used by the backward pass).
+    With return_indices, also the window offset u * kW + v of each maximum (used by the backward pass),
+    in the smallest unsigned integer type that holds kH * kW.
     """
     check_ndim(x, (4,), "max_pool2d", "(N, C, H, W)")
     kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
     x_pad = _pad(x, padding, value=-np.inf)
-    best = np.full((*x.shape[:2], *out_hw), -np.inf, dtype=x.dtype)
-    where = np.zeros(best.shape, dtype=np.int64)
-    for u in range(kernel[0]):
-        for v in range(kernel[1]):
-            candidate = _offset_view(x_pad, u, v, stride, out_hw)
-            better = candidate > best  # strict: the first maximum in the window wins, as in torch
-            best = np.where(better, candidate, best)
-            where[better] = u * kernel[1] + v
+    best = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
+    where = np.empty(best.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1]))
+    # a few images at a time (about 64K outputs), so that the running maxima stay in the CPU's cache
+    step = max(1, 2**16 // best[0].size)
+    for n in range(0, x.shape[0], step):
+        best[n:n + step], where[n:n + step] = _window_max(x_pad[n:n + step], kernel, stride, out_hw, where.dtype)
     return (best, where) if return_indices else best
+
+
+def _max_positions(where: np.ndarray, kernel, stride, pad_shape) -> np.ndarray:
+    """Flat index into x_pad of every window's maximum, i.e. of x_pad[n, c, S i + u, S j + v] with
+    (u, v) = divmod(where, kW):  ((n C + c) H_pad + S i + u) W_pad + S j + v."""
+    u, v = np.divmod(where, kernel[1])
+    n, c, i, j = np.ogrid[:where.shape[0], :where.shape[1], :where.shape[2], :where.shape[3]]
+    _, channels, h_pad, w_pad = pad_shape
+    return ((n * channels + c) * h_pad + stride[0] * i + u) * w_pad + stride[1] * j + v
 
 
 def max_pool2d_backward(grad_output: np.ndarray, x: np.ndarray, kernel_size, stride=None, padding=0,
@@ -59,12 +101,13 @@ def max_pool2d_backward(grad_output: np.ndarray, x: np.ndarray, kernel_size, str
 
     ``indices`` are the forward pass's window offsets of the maxima (recomputed when not given).
     """
-    kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
+    kernel, stride, padding, _ = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
     where = indices if indices is not None else max_pool2d(x, kernel_size, stride, padding, return_indices=True)[1]
-    grad_pad = np.zeros((*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]), dtype=grad_output.dtype)
-    for u in range(kernel[0]):
-        for v in range(kernel[1]):
-            _offset_view(grad_pad, u, v, stride, out_hw)[...] += grad_output * (where == u * kernel[1] + v)
+    pad_shape = (*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
+    grad_pad = np.zeros(pad_shape, dtype=grad_output.dtype)
+    # add.at, not +=: overlapping windows (stride < kernel) can share a maximum, and then both gradients count
+    np.add.at(grad_pad.reshape(-1), _max_positions(where, kernel, stride, pad_shape).reshape(-1),
+              grad_output.reshape(-1))
     return _unpad(grad_pad, padding)
 
 
@@ -76,10 +119,10 @@ def _window_sum(x_pad: np.ndarray, kernel, stride, out_hw) -> np.ndarray:
     return total
 
 
-def _avg_divisor(x_shape, kernel, stride, padding, out_hw, count_include_pad: bool):
+def _avg_divisor(x_shape, kernel, stride, padding, out_hw, count_include_pad: bool, dtype):
     if count_include_pad:
         return kernel[0] * kernel[1]
-    ones = _pad(np.ones((1, 1, *x_shape[2:])), padding)
+    ones = _pad(np.ones((1, 1, *x_shape[2:]), dtype=dtype), padding)  # dtype: float32 input stays float32
     return _window_sum(ones, kernel, stride, out_hw)
 
 
@@ -87,14 +130,15 @@ def avg_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, count_include
     """y = mean of each window (zero padding counted in the mean unless count_include_pad=False)."""
     check_ndim(x, (4,), "avg_pool2d", "(N, C, H, W)")
     kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "avg_pool2d")
-    divisor = _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad)
+    divisor = _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad, x.dtype)
     return _window_sum(_pad(x, padding), kernel, stride, out_hw) / divisor
 
 
 def avg_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
     """Each window shares its gradient equally: every member gets dy / (window size)."""
     kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "avg_pool2d")
-    share = grad_output / _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad)
+    share = grad_output / _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad,
+                                       grad_output.dtype)
     grad_pad = np.zeros((*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]), dtype=share.dtype)
     for u in range(kernel[0]):
         for v in range(kernel[1]):
