@@ -13,6 +13,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._checks import check_ndim, pair
+from ..sizes import kernel_span, output_size, transposed_output_size
 
 
 def conv_geometry(x_shape, weight_shape, stride, padding, dilation, layer: str = "conv2d"):
@@ -27,13 +28,13 @@ def conv_geometry(x_shape, weight_shape, stride, padding, dilation, layer: str =
         )
     out = []
     for size, k, s, p, d, axis in zip((h, w), (kh, kw), stride, padding, dilation, ("height", "width")):
-        span = d * (k - 1) + 1  # the dilated kernel's extent
+        span = kernel_span(k, d)  # the dilated kernel's extent
         if span > size + 2 * p:
             raise ValueError(
                 f"{layer}: the kernel covers {span} pixels in {axis} (kernel {k}, dilation {d}) but the padded "
                 f"input is only {size} + 2*{p} = {size + 2 * p} pixels: the kernel does not fit."
             )
-        out.append((size + 2 * p - span) // s + 1)
+        out.append(output_size(size, k, s, p, d))
     return stride, padding, dilation, tuple(out)
 
 
@@ -194,7 +195,7 @@ def conv_transpose_output_hw(x_shape, weight_shape, stride, padding, output_padd
     for size, k, s, p, op, d in zip(x_shape[2:], weight_shape[2:], stride, padding, output_padding, dilation):
         if op >= max(s, d):
             raise ValueError(f"conv_transpose2d: output_padding ({op}) must be smaller than stride ({s}) or dilation ({d}).")
-        out.append((size - 1) * s - 2 * p + d * (k - 1) + op + 1)
+        out.append(transposed_output_size(size, k, s, p, op, d))
     if min(out) <= 0:
         raise ValueError(f"conv_transpose2d: the output size {tuple(out)} is not positive; padding is too large.")
     return stride, padding, dilation, tuple(out)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from .._checks import check_ndim, pair
+from ..sizes import output_size
 from .convolution import _pad, _unpad
 
 
@@ -25,7 +26,7 @@ def pool_geometry(x_shape, kernel_size, stride, padding, layer: str):
             raise ValueError(f"{layer}: padding ({p}) must be at most half the kernel size ({k}), as in torch.")
         if k > size + 2 * p:
             raise ValueError(f"{layer}: the {k}-pixel window does not fit in the padded {axis} {size} + 2*{p}.")
-        out.append((size + 2 * p - k) // s + 1)
+        out.append(output_size(size, k, s, p))
     return kernel, stride, padding, tuple(out)
 
 
