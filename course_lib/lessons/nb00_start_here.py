@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 N_CLASSES = 10
 
@@ -50,7 +51,7 @@ def pixel_table(image: np.ndarray, top: int = 0, left: int = 0, height: int = 28
 
 
 def browse_digit(images: np.ndarray, labels: np.ndarray, digit: int = 3, index: int = 0,
-                 show_values: bool = True):
+                 show_values: bool = True) -> Figure:
     """Figure: the ``index``-th example of ``digit`` as a picture (left) and its pixel values (right).
 
     The right panel is a heat-map of the 28 x 28 numbers, each ink pixel (value > 0)
@@ -72,10 +73,11 @@ def browse_digit(images: np.ndarray, labels: np.ndarray, digit: int = 3, index: 
     ax_map.set(xlabel="column", ylabel="row")
     fig.colorbar(heat, ax=ax_map, fraction=0.046, label="pixel value")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray):
+def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray) -> Figure:
     """Bar chart of the examples per digit in the training and test splits. Returns the Figure."""
     train, test = class_counts(train_labels), class_counts(test_labels)
     x = np.arange(N_CLASSES)
@@ -89,10 +91,11 @@ def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray):
            ylim=(0, 1.3 * max(train.max(), test.max(), 1)))
     ax.legend(loc="upper center", ncol=2)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_mean_images(images: np.ndarray, labels: np.ndarray):
+def plot_mean_images(images: np.ndarray, labels: np.ndarray) -> Figure:
     """The average image of each digit 0..9 in one row. Returns the Figure."""
     means = mean_images(images, labels)
     fig, axes = plt.subplots(1, N_CLASSES, figsize=(12, 1.7))
@@ -102,10 +105,11 @@ def plot_mean_images(images: np.ndarray, labels: np.ndarray):
         ax.axis("off")
     fig.suptitle("the mean image of each digit")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_pixel_histogram(images: np.ndarray):
+def plot_pixel_histogram(images: np.ndarray) -> Figure:
     """Histogram of all pixel values 0..255 (log scale: the zeros dwarf the rest). Returns the Figure."""
     values = np.asarray(images).ravel()
     counts = np.bincount(values, minlength=256)
@@ -115,10 +119,11 @@ def plot_pixel_histogram(images: np.ndarray):
     ax.set(xlabel="pixel value (0 = background, 255 = full ink)", ylabel="number of pixels (log scale)",
            title=f"{100 * counts[0] / values.size:.1f}% of the pixels are exactly 0")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_standardization(images: np.ndarray, standardized: np.ndarray):
+def plot_standardization(images: np.ndarray, standardized: np.ndarray) -> Figure:
     """Histograms of the pixels before (0..255) and after standardising (mean 0, std 1). Returns the Figure."""
     before, after = np.asarray(images).ravel(), np.asarray(standardized).ravel()
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3))
@@ -127,4 +132,5 @@ def plot_standardization(images: np.ndarray, standardized: np.ndarray):
     ax1.hist(after, bins=64, log=True, color="tab:orange")
     ax1.set(title=f"standardized: mean {after.mean():.3f}, std {after.std():.3f}", xlabel="standardized value")
     fig.tight_layout()
+    plt.close(fig)
     return fig
