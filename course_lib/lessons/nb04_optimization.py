@@ -307,12 +307,12 @@ def explore_optimizer(surface: str = "ravine", optimizer: str = "Adam", lr: floa
     s = SURFACES[surface]
     start = (s.start[0] if x0 is None else x0, s.start[1] if y0 is None else y0)
     steps = s.steps if steps is None else steps
-    paths = {optimizer: run_scratch(s, optimizer, lr, start, steps)}
     lrs = {optimizer: lr}
-    if compare_sgd and optimizer != "SGD":
-        paths["SGD"] = run_scratch(s, "SGD", s.lrs["SGD"], start, steps)
-        lrs["SGD"] = s.lrs["SGD"]
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):      # a large lr diverges: the picture shows it, no warnings
+        paths = {optimizer: run_scratch(s, optimizer, lr, start, steps)}
+        if compare_sgd and optimizer != "SGD":
+            paths["SGD"] = run_scratch(s, "SGD", s.lrs["SGD"], start, steps)
+            lrs["SGD"] = s.lrs["SGD"]
         final = float(s.f(*paths[optimizer][-1]))
         return plot_race(s, paths, lrs, title=f"{optimizer}, lr = {lr:g}, start ({start[0]:g}, {start[1]:g}), "
                                               f"{steps} steps; final f = {final:.3g}")
