@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from ..plots import image_grid
 
@@ -52,7 +53,7 @@ def pixel_table(image: np.ndarray, top: int = 0, left: int = 0, height: int = 28
 
 
 def browse_digit(images: np.ndarray, labels: np.ndarray, digit: int = 3, index: int = 0,
-                 show_values: bool = True):
+                 show_values: bool = True) -> Figure:
     """Figure: the ``index``-th example of ``digit`` as a picture (left) and its pixel values (right).
 
     The right panel is a heat-map of the 28 x 28 numbers, each ink pixel (value > 0)
@@ -74,10 +75,11 @@ def browse_digit(images: np.ndarray, labels: np.ndarray, digit: int = 3, index: 
     ax_map.set(xlabel="column", ylabel="row")
     fig.colorbar(heat, ax=ax_map, fraction=0.046, label="pixel value")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray):
+def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray) -> Figure:
     """Bar chart of the examples per digit in the training and test splits. Returns the Figure."""
     train, test = class_counts(train_labels), class_counts(test_labels)
     x = np.arange(N_CLASSES)
@@ -91,16 +93,17 @@ def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray):
            ylim=(0, 1.3 * max(train.max(), test.max(), 1)))
     ax.legend(loc="upper center", ncol=2)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_mean_images(images: np.ndarray, labels: np.ndarray):
+def plot_mean_images(images: np.ndarray, labels: np.ndarray) -> Figure:
     """The average image of each digit 0..9 in one row. Returns the Figure."""
     return image_grid(mean_images(images, labels), [str(c) for c in range(N_CLASSES)], cols=N_CLASSES,
                       cmap="gray_r", size=(1.2, 1.7), title="the mean image of each digit", vmin=0, vmax=255)
 
 
-def plot_pixel_histogram(images: np.ndarray):
+def plot_pixel_histogram(images: np.ndarray) -> Figure:
     """Histogram of all pixel values 0..255 (log scale: the zeros dwarf the rest). Returns the Figure."""
     values = np.asarray(images).ravel()
     counts = np.bincount(values, minlength=256)
@@ -110,10 +113,11 @@ def plot_pixel_histogram(images: np.ndarray):
     ax.set(xlabel="pixel value (0 = background, 255 = full ink)", ylabel="number of pixels (log scale)",
            title=f"{100 * counts[0] / values.size:.1f}% of the pixels are exactly 0")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_standardization(images: np.ndarray, standardized: np.ndarray):
+def plot_standardization(images: np.ndarray, standardized: np.ndarray) -> Figure:
     """Histograms of the pixels before (0..255) and after standardising (mean 0, std 1). Returns the Figure."""
     before, after = np.asarray(images).ravel(), np.asarray(standardized).ravel()
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3))
@@ -122,4 +126,5 @@ def plot_standardization(images: np.ndarray, standardized: np.ndarray):
     ax1.hist(after, bins=64, log=True, color="tab:orange")
     ax1.set(title=f"standardized: mean {after.mean():.3f}, std {after.std():.3f}", xlabel="standardized value")
     fig.tight_layout()
+    plt.close(fig)
     return fig

@@ -77,6 +77,7 @@ def plot_neuron() -> Figure:
     math.set_aspect("equal")
     math.axis("off")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -146,6 +147,7 @@ def plot_activations(names: Sequence[str] = ACTIVATION_NAMES, x: np.ndarray | No
         ax.set(title=title, xlabel="x", ylim=(-1.2, 2.2))
         ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -161,6 +163,7 @@ def plot_maxout(pieces: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) 
         ax.set(title=title, xlabel="x", ylim=(-1.5, 3.2))
         ax.legend(fontsize=7, loc="upper center")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -208,6 +211,7 @@ def plot_gradient_vs_depth(names: Sequence[str] = ("sigmoid", "tanh", "relu"), d
            title=f"gradient size per layer, {depth}-layer net, same weights")
     ax.legend()
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -239,6 +243,7 @@ def plot_linear_scores(weight: np.ndarray, x: np.ndarray, bias: np.ndarray, clas
         ax.set_yticklabels(classes if m.shape[0] == len(classes) else [f"pixel {i}" for i in range(len(m))],
                            fontsize=8)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -283,6 +288,7 @@ def plot_feature_scatter(features: np.ndarray, labels: np.ndarray, w: np.ndarray
     ax.set(xlabel="$x_1$ = symmetry", ylabel="$x_2$ = average intensity")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -299,9 +305,9 @@ def _draw_line(ax, w: np.ndarray, b: float) -> None:
     ax.plot(0, 0, "k+", ms=10)
 
 
-def neuron_line_figure(w1: float, w2: float, b: float, features: np.ndarray, labels: np.ndarray) -> Figure:
-    """Explorer callback: the line w . x + b = 0 of one neuron over the (standardized) features, titled
-    with the accuracy of the rule  predict 1 if w . x + b > 0."""
+def explore_neuron_line(w1: float, w2: float, b: float, features: np.ndarray, labels: np.ndarray) -> Figure:
+    """Widget callback: the line w . x + b = 0 of one neuron over the (standardized) features, titled
+    with the accuracy of the rule  predict 1 if w . x + b > 0. Returns the Figure."""
     w = np.array([w1, w2], dtype=np.float64)
     if np.allclose(w, 0):
         w = np.array([1e-6, 0.0])
@@ -415,24 +421,32 @@ def playground(dataset: str = "xor", hidden: int = 8, activation_name: str = "re
     ax_loss.plot(losses)
     ax_loss.set(xlabel="step", ylabel="BCE loss", title="training loss", ylim=(0, max(1.0, max(losses))))
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
 def plot_linear_vs_hidden(datasets: Sequence[str] = DATASETS, hidden: int = 8, activation_name: str = "relu",
-                          steps: int = 300) -> tuple[Figure, dict[tuple[str, int], float]]:
-    """Top row: a linear classifier on each data set; bottom row: one hidden layer of ``hidden`` units.
-    Returns the figure and {(dataset, hidden units): training accuracy}."""
+                          steps: int = 300) -> Figure:
+    """Top row: a linear classifier on each data set; bottom row: one hidden layer of ``hidden`` units,
+    each titled with its training accuracy. Returns the Figure."""
     fig, axes = plt.subplots(2, len(datasets), figsize=(3 * len(datasets), 6), squeeze=False)
-    accuracies = {}
     for row, h in enumerate((0, hidden)):
         for ax, name in zip(axes[row], datasets):
             model, x, y, _ = playground_result(name, h, activation_name, 1, 0.1, steps)
-            accuracies[(name, h)] = acc = classifier_accuracy(model, x, y)
             draw_decision_regions(ax, model, x, y, resolution=70)
             kind = "linear" if h == 0 else f"{h} hidden {activation_name}"
-            ax.set_title(f"{name}, {kind}: {acc:.2f}", fontsize=9)
+            ax.set_title(f"{name}, {kind}: {classifier_accuracy(model, x, y):.2f}", fontsize=9)
     fig.tight_layout()
-    return fig, accuracies
+    plt.close(fig)
+    return fig
+
+
+def linear_vs_hidden_accuracies(datasets: Sequence[str] = DATASETS, hidden: int = 8, activation_name: str = "relu",
+                                steps: int = 300) -> dict[tuple[str, int], float]:
+    """{(dataset, hidden units): training accuracy} of the classifiers ``plot_linear_vs_hidden`` draws
+    (the same cached training runs)."""
+    return {(name, h): classifier_accuracy(*playground_result(name, h, activation_name, 1, 0.1, steps)[:3])
+            for h in (0, hidden) for name in datasets}
 
 
 # ======================================================================= approximation
@@ -468,6 +482,7 @@ def plot_relu_approximation(f, lo: float = -np.pi, hi: float = np.pi, units: Seq
     ax.set(xlabel="x", title="one hidden layer of ReLUs, more units -> closer")
     ax.legend(fontsize=8)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -521,4 +536,5 @@ def plot_vision_tasks(image: np.ndarray, label: int, second: np.ndarray, second_
     instance = np.where(masks[0], 0.0, np.where(masks[1], 1.0, np.nan))
     axes[4].imshow(instance, cmap="coolwarm", vmin=0, vmax=1, alpha=0.8)
     fig.tight_layout()
+    plt.close(fig)
     return fig

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from ..scratch import functional as F
 
@@ -80,7 +81,7 @@ def weight_roughness(weights: np.ndarray) -> float:
 # ---------------------------------------------------------------- pictures
 
 
-def plot_loss_shapes(m_range: tuple[float, float] = (-3.0, 3.0)):
+def plot_loss_shapes(m_range: tuple[float, float] = (-3.0, 3.0)) -> Figure:
     """Losses of a two-class problem against the margin m = s_correct - s_other (one figure).
 
       0-1 loss:        1 if m < 0 else 0   (what we want, but flat: no gradient)
@@ -99,10 +100,11 @@ def plot_loss_shapes(m_range: tuple[float, float] = (-3.0, 3.0)):
            title="Every loss is large for mistakes and small for confident right answers")
     ax.legend(fontsize=8)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_penalties(lam: float = 1.0, w_range: tuple[float, float] = (-2.0, 2.0)):
+def plot_penalties(lam: float = 1.0, w_range: tuple[float, float] = (-2.0, 2.0)) -> Figure:
     """The L2 penalty lam/2 w^2 and the L1 penalty lam |w| (left) and their slopes lam w and lam sgn(w) (right)."""
     w = np.linspace(*w_range, 401)
     fig, (ax_p, ax_g) = plt.subplots(1, 2, figsize=(9, 3.2))
@@ -116,10 +118,11 @@ def plot_penalties(lam: float = 1.0, w_range: tuple[float, float] = (-2.0, 2.0))
         ax.axvline(0, color="k", lw=0.6)
         ax.legend(fontsize=8)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_sigmoid_gradients(z_range: tuple[float, float] = (-8.0, 8.0), t: float = 1.0):
+def plot_sigmoid_gradients(z_range: tuple[float, float] = (-8.0, 8.0), t: float = 1.0) -> Figure:
     """|dL/dz| of squared error and of cross-entropy for a sigmoid output with target t (log scale)."""
     g = sigmoid_output_gradients(np.linspace(*z_range, 401), t)
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
@@ -131,11 +134,12 @@ def plot_sigmoid_gradients(z_range: tuple[float, float] = (-8.0, 8.0), t: float 
            title="How hard each loss pushes a wrong answer back")
     ax.legend(fontsize=8)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
 def plot_loss_report(scores: Sequence[float] = LECTURE_SCORES, target: int = LECTURE_TARGET,
-                     margin: float = 1.0, classes: Sequence[str] = CLASSES):
+                     margin: float = 1.0, classes: Sequence[str] = CLASSES) -> Figure:
     """Three bar charts for one example: the scores, the softmax probabilities, the two gradients.
 
     The title gives both losses; returns the figure (see ``loss_report`` for the numbers).
@@ -172,10 +176,11 @@ def plot_loss_report(scores: Sequence[float] = LECTURE_SCORES, target: int = LEC
 
     fig.suptitle(f"hinge loss = {r['hinge']:.4f}     cross-entropy loss = {r['cross_entropy']:.4f}")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_weight_images(weights: dict, classes: Sequence[str] = tuple(str(d) for d in range(10))):
+def plot_weight_images(weights: dict, classes: Sequence[str] = tuple(str(d) for d in range(10))) -> Figure:
     """One row per run: each class's weight vector (784,) drawn as a 28x28 image (red +, blue -).
 
     weights: {run name: array (10, 784)}; colours are scaled per run, so compare patterns, not shades.
@@ -194,6 +199,7 @@ def plot_weight_images(weights: dict, classes: Sequence[str] = tuple(str(d) for 
             if ax is axes[0][k]:
                 ax.set_title(classes[k], fontsize=9)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -201,8 +207,7 @@ def plot_weight_images(weights: dict, classes: Sequence[str] = tuple(str(d) for 
 
 
 def explore_losses(ship: float = LECTURE_SCORES[0], cat: float = LECTURE_SCORES[1], dog: float = LECTURE_SCORES[2],
-                   true_class: int = LECTURE_TARGET, margin: float = 1.0) -> None:
-    """Callback of the notebook's sliders: draw ``plot_loss_report`` for these three scores and show it."""
-    plot_loss_report((ship, cat, dog), true_class, margin)
-    plt.show()
+                   true_class: int = LECTURE_TARGET, margin: float = 1.0) -> Figure:
+    """Callback of the notebook's sliders: ``plot_loss_report`` of these three scores. Returns the Figure."""
+    return plot_loss_report((ship, cat, dog), true_class, margin)
 

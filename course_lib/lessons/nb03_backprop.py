@@ -16,7 +16,7 @@ The lectures' example (Zhu [004], after CS231n) is the sigmoid neuron
     >>> c = sigmoid_circuit([2, -3, -3], [-1, -2])
     >>> round(c.output, 4), [round(c.grads[k], 4) for k in ("w0", "x0")]
     (0.7311, [-0.1966, 0.3932])
-    >>> fig = draw_circuit(c)        # forward values in green, gradients in red, as in CS231n
+    >>> fig = plot_circuit(c)        # forward values in green, gradients in red, as in CS231n
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 FORWARD_COLOR = "#1a7f37"   # green: values flowing forward
 BACKWARD_COLOR = "#cf222e"  # red: gradients flowing backward
@@ -223,16 +224,13 @@ def _layout(c: Circuit) -> dict[str, tuple[float, float]]:
     return pos
 
 
-def draw_circuit(c: Circuit, ax=None, title: str | None = None, digits: int = 2):
+def plot_circuit(c: Circuit, title: str | None = None, digits: int = 2) -> Figure:
     """Draw the circuit like CS231n's figures: gates as circles, forward values (green) above each
     edge and gradients df/d(edge) (red) below it. Returns the matplotlib Figure."""
     pos = _layout(c)
     depth = max(x for x, _ in pos.values())
     n_in = len(c.input_names)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(1.05 * (depth + 1.6), 0.95 * n_in + 0.6))
-    else:
-        fig = ax.figure
+    fig, ax = plt.subplots(figsize=(1.05 * (depth + 1.6), 0.95 * n_in + 0.6))
     gate_pts = 26  # circle diameter in points
 
     def edge(p, q, value, grad, from_gate, t=0.5):
@@ -262,16 +260,17 @@ def draw_circuit(c: Circuit, ax=None, title: str | None = None, digits: int = 2)
     ax.axis("off")
     ax.set_title(title or "forward values (green, above each edge) and gradients df/d· (red, below)", fontsize=10)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def explore_circuit(w0: float = 2.0, w1: float = -3.0, w2: float = -3.0, x0: float = -1.0, x1: float = -2.0):
+def explore_circuit(w0: float = 2.0, w1: float = -3.0, w2: float = -3.0, x0: float = -1.0, x1: float = -2.0) -> Figure:
     """Widget callback: rebuild the sigmoid circuit for these numbers and draw it. Returns the Figure."""
     c = sigmoid_circuit([w0, w1, w2], [x0, x1])
     dw, dx = sigmoid_circuit_grads([w0, w1, w2], [x0, x1])
     title = (f"f = {c.output:.4f};  dw = [{dw[0]:.3f}, {dw[1]:.3f}, {dw[2]:.3f}],  "
              f"dx = [{dx[0]:.3f}, {dx[1]:.3f}]")
-    return draw_circuit(c, title=title)
+    return plot_circuit(c, title=title)
 
 
 # ------------------------------------------------------------------ finite differences
@@ -298,7 +297,7 @@ def finite_difference_errors(eps_values: Sequence[float], dtype=np.float64, x0: 
     return {"forward": np.array(fwd), "centred": np.array(ctr)}
 
 
-def plot_finite_difference_errors(eps_values: Sequence[float] | None = None):
+def plot_finite_difference_errors(eps_values: Sequence[float] | None = None) -> Figure:
     """Error of forward and centred differences against the step h, in float64 and float32 (log-log)."""
     eps_values = np.logspace(-12, -1, 45) if eps_values is None else np.asarray(eps_values)
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
@@ -311,4 +310,5 @@ def plot_finite_difference_errors(eps_values: Sequence[float] | None = None):
            title="finite differences: truncation (right) vs rounding (left)")
     ax.legend(fontsize=8)
     fig.tight_layout()
+    plt.close(fig)
     return fig

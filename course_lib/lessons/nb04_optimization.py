@@ -18,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from .. import scratch
 from ..models import optim_namespace
@@ -234,10 +235,8 @@ _COLOURS: dict[str, str] = {"SGD": "#444444", "Momentum": "#dd8452", "Nesterov":
                             "Adagrad": "#55a868", "RMSprop": "#8172b3", "Adam": "#4c72b0"}
 
 
-def plot_surface(surface: Surface, ax=None, resolution: int = 160):
-    """Filled log-spaced contours of f over the surface's box, its minima as stars; returns the Axes."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 4))
+def draw_surface(ax, surface: Surface, resolution: int = 160) -> None:
+    """On ``ax``: filled log-spaced contours of f over the surface's box, its minima as stars."""
     xs = np.linspace(*surface.xlim, resolution)
     ys = np.linspace(*surface.ylim, resolution)
     X, Y = np.meshgrid(xs, ys)
@@ -250,12 +249,11 @@ def plot_surface(surface: Surface, ax=None, resolution: int = 160):
         ax.plot(*m, marker="*", color="gold", markersize=14, markeredgecolor="k", zorder=5)
     ax.set(xlim=surface.xlim, ylim=surface.ylim, xlabel="x", ylabel="y")
     ax.set_title(f"{surface.name}: {surface.formula}", fontsize=10)
-    return ax
 
 
-def plot_paths(surface: Surface, paths: Mapping[str, np.ndarray], ax=None, lrs: Mapping[str, float] | None = None):
-    """Trajectories (each (T, 2)) drawn over the contours of ``surface``; returns the Axes."""
-    ax = plot_surface(surface, ax)
+def draw_paths(ax, surface: Surface, paths: Mapping[str, np.ndarray], lrs: Mapping[str, float] | None = None) -> None:
+    """On ``ax``: trajectories (each (T, 2)) over the contours of ``surface``."""
+    draw_surface(ax, surface)
     for name, path in paths.items():
         label = f"{name} (lr {lrs[name]:g})" if lrs and name in lrs else name
         clipped = np.clip(path, [surface.xlim[0] - 1, surface.ylim[0] - 1], [surface.xlim[1] + 1, surface.ylim[1] + 1])
@@ -264,14 +262,13 @@ def plot_paths(surface: Surface, paths: Mapping[str, np.ndarray], ax=None, lrs: 
     if paths:
         ax.plot(*next(iter(paths.values()))[0], "ks", markersize=6, label="start")
     ax.legend(fontsize=7, loc="lower right")
-    return ax
 
 
 def plot_race(surface: Surface, paths: Mapping[str, np.ndarray], lrs: Mapping[str, float] | None = None,
-              title: str | None = None):
+              title: str | None = None) -> Figure:
     """Two panels: the trajectories over the contours, and f along each trajectory (log scale). Returns the Figure."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    plot_paths(surface, paths, left, lrs={**surface.lrs, **(lrs or {})})
+    draw_paths(left, surface, paths, lrs={**surface.lrs, **(lrs or {})})
     floor = min(float(np.min(surface.f(p[:, 0], p[:, 1]))) for p in paths.values())
     for name, path in paths.items():
         right.plot(surface.f(path[:, 0], path[:, 1]) - min(floor, 0) + 1e-12, color=_COLOURS.get(name), label=name)
@@ -281,22 +278,25 @@ def plot_race(surface: Surface, paths: Mapping[str, np.ndarray], lrs: Mapping[st
     if title:
         fig.suptitle(title, fontsize=10)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.84 if title else 0.9, wspace=0.25)  # (no tight_layout: slow)
+    plt.close(fig)
     return fig
 
 
-def plot_race_grid(names: Sequence[str] = ("ravine", "saddle", "rosenbrock"), optimizers: Sequence[str] = OPTIMIZERS):
+def plot_race_grid(names: Sequence[str] = ("ravine", "saddle", "rosenbrock"),
+                   optimizers: Sequence[str] = OPTIMIZERS) -> Figure:
     """One panel per surface, every optimiser raced from the surface's start with its default lr. Returns the Figure."""
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.2))
     for ax, name in zip(np.atleast_1d(axes), names):
         surface = SURFACES[name]
-        plot_paths(surface, race(surface, optimizers), ax, lrs=surface.lrs)
+        draw_paths(ax, surface, race(surface, optimizers), lrs=surface.lrs)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
 def explore_optimizer(surface: str = "ravine", optimizer: str = "Adam", lr: float = 0.5,
                       x0: float | None = None, y0: float | None = None, steps: int | None = None,
-                      compare_sgd: bool = True):
+                      compare_sgd: bool = True) -> Figure:
     """The widget's figure: one optimiser's trajectory (plus plain SGD at its default lr, for reference).
 
     surface: a key of SURFACES; optimizer: one of OPTIMIZERS; (x0, y0): the start (None: the surface's).
@@ -305,29 +305,30 @@ def explore_optimizer(surface: str = "ravine", optimizer: str = "Adam", lr: floa
     s = SURFACES[surface]
     start = (s.start[0] if x0 is None else x0, s.start[1] if y0 is None else y0)
     steps = s.steps if steps is None else steps
-    paths = {optimizer: run_scratch(s, optimizer, lr, start, steps)}
     lrs = {optimizer: lr}
-    if compare_sgd and optimizer != "SGD":
-        paths["SGD"] = run_scratch(s, "SGD", s.lrs["SGD"], start, steps)
-        lrs["SGD"] = s.lrs["SGD"]
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):      # a large lr diverges: the picture shows it, no warnings
+        paths = {optimizer: run_scratch(s, optimizer, lr, start, steps)}
+        if compare_sgd and optimizer != "SGD":
+            paths["SGD"] = run_scratch(s, "SGD", s.lrs["SGD"], start, steps)
+            lrs["SGD"] = s.lrs["SGD"]
         final = float(s.f(*paths[optimizer][-1]))
         return plot_race(s, paths, lrs, title=f"{optimizer}, lr = {lr:g}, start ({start[0]:g}, {start[1]:g}), "
                                               f"{steps} steps; final f = {final:.3g}")
 
 
-def plot_lr_curves(curves: Mapping[str, np.ndarray], ax=None):
-    """Learning rate against step, one line per schedule; returns the Axes."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.5))
+def plot_lr_curves(curves: Mapping[str, np.ndarray]) -> Figure:
+    """Learning rate against step, one line per schedule. Returns the Figure."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
     for name, lrs in curves.items():
         ax.plot(lrs, label=name)
     ax.set(xlabel="step (scheduler.step() calls)", ylabel="learning rate", title="learning-rate schedules")
     ax.legend(fontsize=8)
-    return ax
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
 
 
-def plot_search(grid: Sequence[dict], random: Sequence[dict]):
+def plot_search(grid: Sequence[dict], random: Sequence[dict]) -> Figure:
     """Grid vs random search: every trial at (lr, weight decay), coloured by validation accuracy,
     and validation accuracy against lr (the important parameter). Trials are dicts with "lr", "wd", "val_acc".
     Returns the Figure."""
@@ -343,4 +344,5 @@ def plot_search(grid: Sequence[dict], random: Sequence[dict]):
     left.legend(fontsize=8)
     right.legend(fontsize=8)
     fig.tight_layout()
+    plt.close(fig)
     return fig

@@ -3,7 +3,7 @@
     from course_lib.lessons import nb05_convolution_arithmetic as cv
     cv.frame_strip(5, 3, stride=2, padding=1)            # a row of panels: padded input, window, output cell
     cv.transposed_frame_strip(2, 3, stride=2)            # a transposed convolution as a direct one
-    cv.explore_conv(W=7, F=3, P=0, S=1, D=2, step=0)     # the widget's callback: draws and prints
+    cv.explore_conv(W=7, F=3, P=0, S=1, D=2, step=0)     # the widget's callback: a Figure, arithmetic on top
 
 Every size comes from ``course_lib.conv_arithmetic`` and every convolution from
 ``course_lib.scratch.functional``, so a picture can never disagree with the numbers.
@@ -14,6 +14,7 @@ transposed convolution). Cells that no window ever reads (when the stride does n
 """
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
@@ -214,6 +215,7 @@ def _strip(frames: ConvFrames, steps: Optional[Sequence[int]], max_frames: int, 
         draw_frame(ax, frames, step, image, kernel, out_values)
     fig.suptitle(title or frames.caption, fontsize=10)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -287,36 +289,33 @@ def arithmetic_text(W: int, F: int, P: int = 0, S: int = 1, D: int = 1) -> str:
             f"O = (W - F_eff + 2P)/S + 1 = ({W} - {f_eff} + 2*{P})/{S} + 1 = {out}")
 
 
-def conv_explorer_figure(W: int = 5, F: int = 3, P: int = 0, S: int = 1, D: int = 1, step: int = 0) -> Figure:
-    """One big frame (output cell number ``step``, wrapped modulo O*O) with the arithmetic as the title.
-    When the kernel does not fit, the padded input alone with the reason."""
+def explore_conv(W: int = 5, F: int = 3, P: int = 0, S: int = 1, D: int = 1, step: int = 0) -> Figure:
+    """Callback of the notebook's sliders: one big frame (output cell number ``step``, wrapped modulo O*O)
+    under the output-size arithmetic (``arithmetic_text``, as the suptitle). When the kernel does not fit,
+    the padded input alone under the reason. Returns the Figure."""
+    arithmetic = "\n".join(textwrap.fill(line, 100) for line in arithmetic_text(W, F, P, S, D).splitlines())
     try:
         frames = conv_frames(W, F, S, P, D)
-    except ValueError as error:
+    except ValueError:
         g = W + 2 * P
-        fig, ax = plt.subplots(figsize=(4.5, 3.5))
+        fig, ax = plt.subplots(figsize=(6.5, 4.5))
         kinds = np.full((g, g), PADDING)
         kinds[P:P + W, P:P + W] = INPUT
         ax.imshow(np.array([_KIND_COLOURS[k] for k in kinds.ravel()]).reshape(g, g, 3), extent=(0, g, g, 0))
         _grid_lines(ax, 0, 0, g)
         ax.axis("off")
-        ax.set_title("the kernel does not fit:\n" + str(error).split(": ", 1)[1][:90] + "...", fontsize=8)
-        return fig
-    width, height = _panel_size(frames)
-    fig, ax = plt.subplots(figsize=(max(4.5, 1.5 * width), max(3.0, 1.5 * height)))
-    draw_frame(ax, frames, step)
-    i, j = divmod(int(step) % frames.n_frames, frames.out_size)
-    ax.set_title(f"{frames.caption}\nstep {int(step) % frames.n_frames + 1} of {frames.n_frames}: output ({i}, {j})",
-                 fontsize=9)
+        ax.set_title("the kernel does not fit", fontsize=9)
+    else:
+        width, height = _panel_size(frames)
+        fig, ax = plt.subplots(figsize=(max(6.5, 1.5 * width), max(4.0, 1.5 * height + 0.8)))
+        draw_frame(ax, frames, step)
+        i, j = divmod(int(step) % frames.n_frames, frames.out_size)
+        ax.set_title(f"{frames.caption}\nstep {int(step) % frames.n_frames + 1} of {frames.n_frames}: "
+                     f"output ({i}, {j})", fontsize=9)
+    fig.suptitle(arithmetic, fontsize=8.5)
     fig.tight_layout()
+    plt.close(fig)
     return fig
-
-
-def explore_conv(W: int = 5, F: int = 3, P: int = 0, S: int = 1, D: int = 1, step: int = 0) -> None:
-    """Callback of the notebook's sliders: print the arithmetic, draw the window at ``step`` and show it."""
-    print(arithmetic_text(W, F, P, S, D))
-    conv_explorer_figure(W, F, P, S, D, step)
-    plt.show()
 
 
 # ---------------------------------------------------------------- other pictures
@@ -387,6 +386,7 @@ def plot_multichannel(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, strid
     fig.suptitle(f"{c_in} input channels (+ padding {padding}), {c_out} filters of {c_in}x{k}x{k}, "
                  f"stride {stride}  ->  output {c_out} x {out.shape[1]} x {out.shape[2]}", fontsize=10)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -425,6 +425,7 @@ def plot_connectivity(n_inputs: int = 7, kernel_size: int = 3) -> Figure:
     axes[0].text(-0.6, 0, "input", ha="right", va="center", fontsize=9)
     axes[0].text(-0.6, 1, "output", ha="right", va="center", fontsize=9)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -457,6 +458,7 @@ def plot_im2col(x: np.ndarray, kernel_size: int) -> Figure:
     b.set_yticklabels([f"({r}, {c})" for r in range(out[0]) for c in range(out[1])], fontsize=7)
     b.set_ylabel("window (output cell)", fontsize=8)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -474,6 +476,7 @@ def plot_speed(seconds: dict[str, float]) -> Figure:
     ax.set_ylim(top=times.max() * 1e3 * 20)
     ax.set_title("same convolution, three implementations (×: times the fastest)", fontsize=10)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -494,6 +497,6 @@ def load_grace_hopper(downsample: int = 2) -> np.ndarray:
 __all__ = [
     "INPUT", "PADDING", "INSERTED", "ConvFrames", "conv_frames", "transposed_frames", "default_steps",
     "draw_frame", "frame_strip", "transposed_frame_strip", "animate_conv", "arithmetic_text",
-    "conv_explorer_figure", "explore_conv", "plot_multichannel", "plot_connectivity", "plot_images",
+    "explore_conv", "plot_multichannel", "plot_connectivity", "plot_images",
     "plot_im2col", "plot_speed", "load_grace_hopper",
 ]

@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from ..conv_arithmetic import exact_output_size, pool_output_size
@@ -169,7 +170,7 @@ def _light(colour: str, amount: float = 0.25):
 # ---------------------------------------------------------------- figures
 
 
-def plot_pooling_example(x: np.ndarray = CS231N_EXAMPLE, kernel_size: int = 2, stride: int | None = None):
+def plot_pooling_example(x: np.ndarray = CS231N_EXAMPLE, kernel_size: int = 2, stride: int | None = None) -> Figure:
     """The input map (H, W) with its pooling windows coloured, and the max, average and L2 outputs.
 
     The maximum of each window is printed in bold (max pooling keeps only it: "the winner takes it all").
@@ -204,11 +205,12 @@ def plot_pooling_example(x: np.ndarray = CS231N_EXAMPLE, kernel_size: int = 2, s
         _draw_grid(ax, outputs[kind], texts=texts, colours=out_colours)
         _finish_grid_axes(ax, ow, oh, POOL_NAMES[kind])
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
 def plot_pool_gradients(x: np.ndarray = CS231N_EXAMPLE, grad_output: np.ndarray | None = None,
-                        kernel_size: int = 2, stride: int | None = None):
+                        kernel_size: int = 2, stride: int | None = None) -> Figure:
     """Where the gradient goes: for max, average and L2 pooling of one map x (H, W) with upstream dy.
 
     Each panel shows the input cells with x and dL/dx (left; the darker, the larger its share of dy)
@@ -258,10 +260,11 @@ def plot_pool_gradients(x: np.ndarray = CS231N_EXAMPLE, grad_output: np.ndarray 
         _finish_grid_axes(ax, right + ow, x.shape[0], f"{POOL_NAMES[kind]}: dL/dx (left) from dy (right)")
         ax.set_ylim(x.shape[0] + 1.2, -1.4)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_window_overlap(size: int = 9, settings: Sequence[tuple[int, int]] = ((2, 2), (3, 2))):
+def plot_window_overlap(size: int = 9, settings: Sequence[tuple[int, int]] = ((2, 2), (3, 2))) -> Figure:
     """For each (kernel_size, stride): the count of windows covering each pixel of a size x size map,
     with the first two windows of the top row outlined. Overlapping pooling (3x3/2) counts some pixels twice."""
     fig, axes = plt.subplots(1, len(settings), figsize=(4.2 * len(settings), 4.4))
@@ -283,10 +286,11 @@ def plot_window_overlap(size: int = 9, settings: Sequence[tuple[int, int]] = ((2
         ax.set_yticks([])
     fig.suptitle("How many pooling windows contain each pixel", fontsize=11)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_shift_sensitivity(table: Mapping[str, Mapping[str, float]], title: str | None = None):
+def plot_shift_sensitivity(table: Mapping[str, Mapping[str, float]], title: str | None = None) -> Figure:
     """Grouped bars: table[shift label][representation] = mean relative change (lower = more shift-invariant)."""
     shifts = list(table)
     reps = list(next(iter(table.values())))
@@ -301,10 +305,12 @@ def plot_shift_sensitivity(table: Mapping[str, Mapping[str, float]], title: str 
     ax.legend(fontsize=8)
     ax.set_title(title or "How much a small shift of the digit changes the representation", fontsize=11)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
-def plot_confusion_matrix(counts: np.ndarray, title: str = "confusion matrix (rows: true digit, columns: predicted)"):
+def plot_confusion_matrix(counts: np.ndarray,
+                          title: str = "confusion matrix (rows: true digit, columns: predicted)") -> Figure:
     """Draw a (C, C) confusion matrix with its counts; the diagonal holds the correct answers."""
     fig, ax = plt.subplots(figsize=(5.2, 4.6))
     off = counts.copy()
@@ -319,13 +325,15 @@ def plot_confusion_matrix(counts: np.ndarray, title: str = "confusion matrix (ro
     ax.set(xlabel="predicted", ylabel="true", xticks=range(counts.shape[1]), yticks=range(counts.shape[0]))
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
 # ---------------------------------------------------------------- the widget
 
 
-def explore_pooling(images: np.ndarray, index: int = 0, kind: str = "max", kernel_size: int = 2, stride: int = 2):
+def explore_pooling(images: np.ndarray, index: int = 0, kind: str = "max", kernel_size: int = 2,
+                    stride: int = 2) -> Figure:
     """The widget's figure: a digit, its edge feature map (28x28) and that map after pooling.
 
     images: (N, 28, 28) uint8 digits; index picks one. The pooled map has size
@@ -353,6 +361,7 @@ def explore_pooling(images: np.ndarray, index: int = 0, kind: str = "max", kerne
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 

@@ -106,6 +106,7 @@ def plot_ilsvrc(results: Sequence[ILSVRCEntry] = ILSVRC_RESULTS) -> Figure:
     ax.set(ylabel="top-5 error (%)", ylim=(0, max(e.top5 for e in order) * 1.15),
            title="ImageNet classification: the revolution of depth")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -128,6 +129,7 @@ def plot_resnet_table(table: "OrderedDict[str, tuple[Optional[float], float]]" =
     axes[0].set_yticks(y, names)
     fig.suptitle("He et al. 2015, Table 3 (ImageNet validation, 10-crop testing)", fontsize=10)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -199,6 +201,7 @@ def plot_volumes(model: nn.Module, input_shape: Sequence[int], title: str = "",
     fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * len(vols) + 1.5), 2.8))
     _draw_volumes(ax, vols, title)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -213,6 +216,7 @@ def plot_parameters(rows: Sequence[LayerRow], title: str = "") -> Figure:
     ax.set_xticks(range(len(shown)), [r.name for r in shown], rotation=45, ha="right", fontsize=8)
     ax.set(ylabel="parameters (millions)", title=title or "parameters per layer (conv blue, fully connected green)")
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -289,6 +293,7 @@ def plot_blocks() -> Figure:
             _arrow(ax, (x, 2.41), (x * 0.8, 3.09))
     _finish(ax, "Inception (GoogLeNet): parallel branches", xlim=(-2.3, 2.3))
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -361,46 +366,62 @@ def _stack_summary(rows: Sequence[LayerRow], input_size: int) -> str:
             + (" (sees the whole input)" if sees_all else f" (of {input_size})"))
 
 
-def stack_explorer_figure(pattern: str = "CCP", repeats: int = 3, kernel_size: int = 3, stride: int = 1,
-                          padding: int = 1, channels: int = 16, input_size: int = 32,
-                          in_channels: int = 3) -> tuple[Figure, str]:
-    """Build the stack, run ``shape_table`` on the meta device, and draw it: (figure, text table).
+def _stack_text(rows: Sequence[LayerRow], input_size: int, notes: Sequence[str]) -> str:
+    """The layer table, the summary line and the sizes torch floors, as monospace text."""
+    text = format_table(main_rows(rows)) + "\n" + _stack_summary(rows, input_size)
+    if notes:
+        text += "\nnot whole, torch floors:\n  " + "\n  ".join(notes)
+    return text
+
+
+def explore_stack(pattern: str = "CCP", repeats: int = 3, kernel_size: int = 3, stride: int = 1, padding: int = 1,
+                  channels: int = 16, input_size: int = 32) -> Figure:
+    """The widget's callback: build the stack, run ``shape_table`` on the meta device, and draw it.
 
     Panels: the volumes; receptive field after each conv/pool (against the input size); parameters and
-    multiply-adds per layer (log scale). When a kernel does not fit, the figure and text show conv_arithmetic's
-    explanation instead.
+    multiply-adds per layer (log scale); under them the layer table (shapes, parameters, multiply-adds,
+    receptive field) and the sizes torch floors. The input has 3 channels. When a kernel does not fit, the
+    figure shows conv_arithmetic's explanation instead. Returns the Figure.
     """
     try:
-        model = build_stack(pattern, repeats, kernel_size, stride, padding, channels, in_channels)
+        model = build_stack(pattern, repeats, kernel_size, stride, padding, channels)
         notes = [f"{name}: {note}" for name, _, note in stack_sizes(model, input_size) if note]
     except ValueError as error:            # a bad pattern, or a kernel that no longer fits: say why
         fig, ax = plt.subplots(figsize=(9, 1.6))
         ax.axis("off")
         ax.text(0, 0.5, "This stack cannot be built:\n" + _wrap(str(error)), fontsize=9, va="center",
                 color="tab:red", transform=ax.transAxes)
-        return fig, f"This stack cannot be built: {error}"
-    shape = (1, in_channels, input_size, input_size)
+        plt.close(fig)
+        return fig
+    shape = (1, 3, input_size, input_size)
     rows = shape_table(model, shape)
-    text = format_table(main_rows(rows)) + "\n" + _stack_summary(rows, input_size)
-    if notes:
-        text += "\nnot whole, torch floors:\n  " + "\n  ".join(notes)
-
-    fig = plt.figure(figsize=(11, 5.6))
-    # fixed margins instead of tight_layout: that alone took longer than the rest of the callback
-    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.15], left=0.06, right=0.99, top=0.95, bottom=0.13,
-                            hspace=0.25, wspace=0.18)
+    text = _stack_text(rows, input_size, notes)
+    table = 0.13 * (text.count("\n") + 1)        # inches under the panels: 7.5-point monospace lines
+    height = 5.6 + table
+    fig = plt.figure(figsize=(11, height))
+    # fixed margins (in inches) instead of tight_layout: that alone took longer than the rest of the callback
+    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1.15], left=0.06, right=0.99, top=1 - 0.28 / height,
+                            bottom=(table + 0.75) / height, hspace=0.25, wspace=0.18)
     title = (f"pattern {pattern!r} × {repeats}: {kernel_size}×{kernel_size} convs, stride {stride}, "
              f"padding {padding}; input {input_size}×{input_size}")
     _draw_volumes(fig.add_subplot(grid[0, :]), volumes(rows, shape), title)
-    shown = main_rows(rows)
-    ax = fig.add_subplot(grid[1, 0])
+    _draw_receptive_fields(fig.add_subplot(grid[1, 0]), main_rows(rows), input_size)
+    _draw_costs(fig.add_subplot(grid[1, 1]), main_rows(rows))
+    fig.text(0.06, (table + 0.1) / height, text, family="monospace", fontsize=7.5, va="top")
+    plt.close(fig)
+    return fig
+
+
+def _draw_receptive_fields(ax, shown: Sequence[LayerRow], input_size: int) -> None:
     rf = [r.receptive_field if isinstance(r.receptive_field, int) else np.nan for r in shown]
     ax.plot(range(len(shown)), rf, "o-", color="tab:purple", label="receptive field")
     ax.axhline(input_size, ls="--", color="0.5", label=f"input size {input_size}")
     ax.set_xticks(range(len(shown)), [r.name for r in shown], rotation=60, fontsize=7)
     ax.set(ylabel="pixels", title="receptive field after each layer")
     ax.legend(fontsize=7)
-    ax = fig.add_subplot(grid[1, 1])
+
+
+def _draw_costs(ax, shown: Sequence[LayerRow]) -> None:
     x = np.arange(len(shown))
     ax.bar(x - 0.2, [max(r.parameters, 0.5) for r in shown], 0.4, label="parameters", color="tab:blue")
     ax.bar(x + 0.2, [max(r.macs, 0.5) for r in shown], 0.4, label="multiply-adds", color="tab:red")
@@ -411,21 +432,11 @@ def stack_explorer_figure(pattern: str = "CCP", repeats: int = 3, kernel_size: i
     ax.set_xticks(x, [r.name for r in shown], rotation=60, fontsize=7)
     ax.set(title="cost per layer (pools cost nothing)")
     ax.legend(fontsize=7)
-    return fig, text
 
 
 def _wrap(text: str, width: int = 110) -> str:
     import textwrap
     return "\n".join(textwrap.wrap(text, width))
-
-
-def explore_stack(pattern: str = "CCP", repeats: int = 3, kernel_size: int = 3, stride: int = 1, padding: int = 1,
-                  channels: int = 16, input_size: int = 32) -> None:
-    """The widget's callback: print the layer table (shapes, parameters, multiply-adds, receptive field) and draw it."""
-    fig, text = stack_explorer_figure(pattern, repeats, kernel_size, stride, padding, channels, input_size)
-    print(text)
-    plt.show()
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------- plain vs residual: a measured experiment
@@ -484,6 +495,6 @@ def train_deep_net(num_blocks: int, residual: bool, train: tuple[np.ndarray, np.
 __all__ = [
     "ILSVRCEntry", "ILSVRC_RESULTS", "RESNET_TABLE", "SHAPE_LAYERS", "main_rows", "parameters_by_type",
     "plot_ilsvrc", "plot_resnet_table", "Volume", "volumes", "plot_volumes", "plot_parameters", "plot_blocks",
-    "build_stack", "stack_sizes", "stack_explorer_figure", "explore_stack",
+    "build_stack", "stack_sizes", "explore_stack",
     "PlainBlock", "deep_digit_net", "weight_layers", "train_deep_net",
 ]

@@ -161,8 +161,10 @@ def test_playground_is_cached_and_returns_a_figure():
     first = neurons.playground_result("moons", 4, "relu", 1, 0.1, 100)
     assert neurons.playground_result("moons", 4, "relu", 1, 0.1, 100) is first
     fig = neurons.playground("moons", hidden=4, activation_name="relu", steps=100)
+    model, x, y, losses = first
     assert isinstance(fig, Figure) and len(fig.axes) == 2
-    assert "accuracy" in fig.axes[0].get_title()
+    assert fig.axes[0].get_title() == f"moons: 1 x 4 relu\naccuracy {neurons.classifier_accuracy(model, x, y):.3f}"
+    assert np.allclose(fig.axes[1].lines[0].get_ydata(), losses)
 
 
 def test_train_classifier_matches_torch():
@@ -208,36 +210,89 @@ def test_tent_compositions_double_the_pieces():
 # ------------------------------------------------------------------ figures
 
 
-def test_every_figure_function_returns_a_figure():
-    rng = np.random.default_rng(0)
-    feats, labels = rng.normal(size=(40, 2)), rng.integers(0, 2, 40)
+def test_plot_neuron_draws_both_neurons():
+    fig = neurons.plot_neuron()
+    assert [ax.get_title() for ax in fig.axes] == ["a (cartoon) biological neuron", "the mathematical neuron"]
+    assert any("w}\\cdot" in t.get_text() for t in fig.axes[1].texts)         # s = f(w . x + b) written out
+
+
+def test_plot_activations_draws_f_and_its_derivative():
+    x = np.linspace(-3, 3, 61)
+    fig = neurons.plot_activations(x=x, negative_slope=0.1)
+    assert [ax.get_title() for ax in fig.axes] == ["sigmoid", "tanh", "relu", "leaky_relu (slope 0.1)"]
+    for ax, name in zip(fig.axes, neurons.ACTIVATION_NAMES):
+        f, df = ax.lines[:2]
+        assert np.allclose(f.get_ydata(), neurons.activation(name, x, 0.1))
+        assert np.allclose(df.get_ydata(), neurons.activation_grad(name, x, 0.1))
+
+
+def test_plot_maxout_draws_the_max_of_the_pieces():
+    fig = neurons.plot_maxout()
+    assert len(fig.axes) == len(neurons.MAXOUT_PIECES)
+    thick = fig.axes[2].lines[-1]                                  # "|x|: max(-x, x)"
+    assert thick.get_label() == "maxout" and np.allclose(thick.get_ydata(), np.abs(thick.get_xdata()))
+
+
+def test_plot_gradient_vs_depth_draws_one_line_per_activation():
+    fig = neurons.plot_gradient_vs_depth(names=("sigmoid", "relu"), depth=5, width=8)
+    lines = fig.axes[0].lines
+    assert [line.get_label() for line in lines] == ["sigmoid", "relu"]
+    assert np.allclose(lines[1].get_ydata(), neurons.gradient_norms_by_depth("relu", depth=5, width=8))
+
+
+def test_plot_linear_scores_writes_the_scores():
+    weight, x, bias = np.ones((3, 4)), np.arange(4.0), np.array([0.0, 1.0, -1.0])
+    fig = neurons.plot_linear_scores(weight, x, bias, ["ship", "cat", "dog"])
+    assert [ax.get_title() for ax in fig.axes] == ["W", "x", "b", "s = Wx + b"]
+    assert [float(t.get_text()) for t in fig.axes[3].texts] == [6.0, 7.0, 5.0]
+
+
+def test_plot_templates_draws_each_row_as_an_image():
+    weight = np.random.default_rng(0).normal(size=(10, 784))
+    fig = neurons.plot_templates(weight)
+    assert len(fig.axes) == 10 and fig.axes[4].get_title() == "4"
+    assert np.array_equal(fig.axes[4].images[0].get_array(), weight[4].reshape(28, 28))
+
+
+def test_plot_feature_scatter_splits_the_classes_and_draws_the_line():
+    feats, labels = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]]), np.array([0, 1, 1])
+    ax = neurons.plot_feature_scatter(feats, labels).axes[0]
+    assert [len(c.get_offsets()) for c in ax.collections] == [1, 2]
+    assert not ax.lines                                            # no w, b: no line
+    ax = neurons.plot_feature_scatter(feats, labels, np.array([1.0, 2.0]), 0.5).axes[0]
+    assert r"$w\cdot x + b = 0$" in [line.get_label() for line in ax.lines]
+
+
+def test_explore_neuron_line_reports_accuracy_and_survives_w_zero():
+    feats = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    fig = neurons.explore_neuron_line(1.0, 0.0, 0.0, feats, np.array([1, 0]))
+    assert fig.axes[0].get_title() == "w = (1.00, 0.00), b = 0.00: accuracy 1.000"
+    assert "accuracy" in neurons.explore_neuron_line(0.0, 0.0, 0.0, feats, np.array([1, 0])).axes[0].get_title()
+
+
+def test_plot_relu_approximation_gets_closer_with_more_units():
+    fig = neurons.plot_relu_approximation(np.sin, units=(2, 4))
+    labels = [line.get_label() for line in fig.axes[0].lines]
+    assert labels[0] == "target f" and labels[1].startswith("2 ReLUs") and labels[2].startswith("4 ReLUs")
+    errors = [float(label.rsplit(" ", 1)[1]) for label in labels[1:]]
+    assert errors[0] > errors[1]
+
+
+def test_plot_vision_tasks_boxes_one_then_two_objects():
     digit = np.zeros((28, 28), dtype=np.uint8)
     digit[8:20, 10:18] = 200
-    figures = [
-        neurons.plot_neuron(),
-        neurons.plot_activations(),
-        neurons.plot_maxout(),
-        neurons.plot_gradient_vs_depth(depth=5, width=8),
-        neurons.plot_linear_scores(np.ones((3, 4)), np.arange(4.0), np.zeros(3), ["ship", "cat", "dog"]),
-        neurons.plot_templates(rng.normal(size=(10, 784))),
-        neurons.plot_feature_scatter(feats, labels),
-        neurons.plot_feature_scatter(feats, labels, np.array([1.0, 2.0]), 0.5),
-        neurons.neuron_line_figure(0.0, 0.0, 0.0, feats, labels),       # w = 0 must not crash
-        neurons.plot_relu_approximation(np.sin, units=(2, 4)),
-        neurons.plot_vision_tasks(digit, 7, digit, 7),
-    ]
-    assert all(isinstance(fig, Figure) for fig in figures)
+    fig = neurons.plot_vision_tasks(digit, 7, digit, 7)
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == [
+        "classification", "localization", "detection", "semantic segmentation", "instance segmentation"]
+    assert [len(ax.patches) for ax in fig.axes[1:3]] == [1, 2]
+    assert fig.axes[1].patches[0].get_width() == 8 and fig.axes[1].patches[0].get_height() == 12
 
 
-def test_neuron_line_figure_reports_accuracy():
-    feats = np.array([[1.0, 0.0], [-1.0, 0.0]])
-    fig = neurons.neuron_line_figure(1.0, 0.0, 0.0, feats, np.array([1, 0]))
-    assert "accuracy 1.000" in fig.axes[0].get_title()
-
-
-def test_plot_linear_vs_hidden_returns_accuracies():
-    fig, acc = neurons.plot_linear_vs_hidden(datasets=("xor",), steps=300)
-    assert isinstance(fig, Figure)
+def test_plot_linear_vs_hidden_titles_the_accuracies():
+    fig = neurons.plot_linear_vs_hidden(datasets=("xor",), steps=300)
+    acc = neurons.linear_vs_hidden_accuracies(datasets=("xor",), steps=300)
+    assert [ax.get_title() for ax in fig.axes] == [f"xor, linear: {acc[('xor', 0)]:.2f}",
+                                                   f"xor, 8 hidden relu: {acc[('xor', 8)]:.2f}"]
     assert acc[("xor", 0)] < 0.75 < 0.95 < acc[("xor", 8)]
 
 

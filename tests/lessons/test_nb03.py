@@ -77,9 +77,9 @@ def test_gradient_accumulates_when_a_value_is_used_twice():
     assert c.backward()["x"] == 6.0                  # d(x^2)/dx = 2x: both branches add up
 
 
-def test_draw_circuit_labels_every_edge_with_value_and_gradient():
+def test_plot_circuit_labels_every_edge_with_value_and_gradient():
     c = circuits.sigmoid_circuit()
-    fig = circuits.draw_circuit(c)
+    fig = circuits.plot_circuit(c)
     texts = [t.get_text() for t in fig.axes[0].texts]
     n_edges = len(c.edges()) + 1                      # plus the output edge
     greens = [t for t in fig.axes[0].texts if t.get_color() == circuits.FORWARD_COLOR]
@@ -101,8 +101,10 @@ def test_centred_differences_beat_forward_differences_in_float64():
     assert errs["centred"][0] < 1e-9 < errs["forward"][0]
     errs32 = circuits.finite_difference_errors([1e-5], np.float32)
     assert errs32["centred"][0] > 1e-4                # float32 rounding swamps the difference
-    fig = circuits.plot_finite_difference_errors()
-    assert len(fig.axes[0].lines) == 4
+    lines = circuits.plot_finite_difference_errors([1e-5]).axes[0].lines
+    assert [line.get_label() for line in lines] == ["forward, float64", "centred, float64",
+                                                    "forward, float32", "centred, float32"]
+    assert lines[1].get_ydata()[0] == errs["centred"][0] and lines[3].get_ydata()[0] == errs32["centred"][0]
 
 
 # ---------------------------------------------------------------- exercises of notebook 03

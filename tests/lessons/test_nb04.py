@@ -116,23 +116,42 @@ def test_lr_curve_same_in_scratch_and_torch(name):
 
 @pytest.mark.parametrize("surface", list(ov.SURFACES))
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
-def test_explore_optimizer_returns_a_figure(surface, optimizer):
-    fig = ov.explore_optimizer(surface, optimizer, lr=ov.SURFACES[surface].lrs[optimizer])
+def test_explore_optimizer_draws_the_trajectory_it_ran(surface, optimizer):
+    s, lr = ov.SURFACES[surface], ov.SURFACES[surface].lrs[optimizer]
+    fig = ov.explore_optimizer(surface, optimizer, lr=lr)
     assert isinstance(fig, plt.Figure) and len(fig.axes) == 2
-    assert "final f" in fig._suptitle.get_text()
+    path = ov.run_scratch(s, optimizer, lr, s.start, s.steps)
+    line = next(l for l in fig.axes[0].lines if l.get_label() == f"{optimizer} (lr {lr:g})")
+    low, high = [s.xlim[0] - 1, s.ylim[0] - 1], [s.xlim[1] + 1, s.ylim[1] + 1]        # the drawing clips far-off points
+    assert np.allclose(line.get_xydata(), np.clip(path, low, high))
+    assert f"final f = {float(s.f(*path[-1])):.3g}" in fig._suptitle.get_text()
+    assert [l.get_label() for l in fig.axes[1].lines] == ([optimizer] if optimizer == "SGD" else [optimizer, "SGD"])
 
 
 def test_explore_optimizer_survives_a_diverging_learning_rate():
     fig = ov.explore_optimizer("ravine", "SGD", lr=10.0, x0=1.0, y0=1.0, steps=100)
-    assert isinstance(fig, plt.Figure)
+    assert "final f = " in fig._suptitle.get_text() and "start (1, 1)" in fig._suptitle.get_text()
 
 
-def test_plot_race_grid_and_search_and_lr_curves():
-    assert len(ov.plot_race_grid().axes) == 3
+def test_plot_race_grid_draws_every_optimizer_on_every_surface():
+    fig = ov.plot_race_grid()
+    assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["ravine", "saddle", "rosenbrock"]
+    labels = [l.get_label() for l in fig.axes[1].lines]
+    assert all(any(label.startswith(f"{name} (lr") for label in labels) for name in ov.OPTIMIZERS)
+
+
+def test_plot_search_places_the_trials():
     trials = [{"lr": 10.0 ** -k, "wd": 1e-4, "val_acc": 0.5 + 0.1 * k} for k in (1, 2, 3)]
-    assert len(ov.plot_search(trials, trials).axes) == 3            # two panels and a colour bar
-    ax = ov.plot_lr_curves({"constant": np.full(10, 0.1)})
-    assert len(ax.lines) == 1
+    fig = ov.plot_search(trials, trials)
+    assert len(fig.axes) == 3                                       # two panels and a colour bar
+    assert np.allclose(fig.axes[1].collections[0].get_offsets(), [[0.1, 0.6], [0.01, 0.7], [0.001, 0.8]])
+
+
+def test_plot_lr_curves_draws_one_line_per_schedule():
+    fig = ov.plot_lr_curves({"constant": np.full(10, 0.1), "halved": np.full(10, 0.05)})
+    ax = fig.axes[0]
+    assert [l.get_label() for l in ax.lines] == ["constant", "halved"]
+    assert np.allclose(ax.lines[1].get_ydata(), 0.05) and ax.get_title() == "learning-rate schedules"
 
 
 # ---------------------------------------------------------------- exercises

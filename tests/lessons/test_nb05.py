@@ -162,6 +162,7 @@ def test_im2col_figure_rows_are_windows():
 def test_plot_images_symmetric_limits():
     a = np.array([[-1.0, 0.5], [0.2, 0.0]])
     fig = cv.plot_images([a, 2 * a], ["a", "2a"], symmetric=True)
+    plt.close(fig)                         # plot_images does not close its figure yet: it moves onto plots.image_grid
     lims = [ax.images[0].get_clim() for ax in fig.axes]
     assert lims == [(-1.0, 1.0), (-2.0, 2.0)]
 
@@ -213,18 +214,19 @@ def test_arithmetic_text_agrees_with_torch(W, F_, P, S, D):
         assert text.endswith(f"= {side}") or f"gives O = {side} (floored)" in text
 
 
-def test_explorer_callback_over_the_slider_ranges():
-    for W, F_, P, S, D, step in [(1, 1, 0, 1, 1, 0), (16, 7, 4, 4, 4, 63), (3, 5, 0, 1, 1, 0),
-                                 (28, 3, 1, 2, 1, 500), (7, 3, 0, 1, 2, 8)]:
-        assert cv.explore_conv(W, F_, P, S, D, step) is None
-        plt.close("all")
+@pytest.mark.parametrize("W, F_, P, S, D, step", [(1, 1, 0, 1, 1, 0), (16, 7, 4, 4, 4, 63), (3, 5, 0, 1, 1, 0),
+                                               (28, 3, 1, 2, 1, 500), (7, 3, 0, 1, 2, 8)])
+def test_explorer_callback_over_the_slider_ranges_writes_the_arithmetic_on_top(W, F_, P, S, D, step):
+    fig = cv.explore_conv(W, F_, P, S, D, step)
+    assert fig._suptitle.get_text().replace("\n", " ") == cv.arithmetic_text(W, F_, P, S, D).replace("\n", " ")
 
 
-def test_explorer_figure_wraps_the_step_and_explains_a_misfit():
-    fig = cv.conv_explorer_figure(5, 3, 0, 1, 1, step=10)           # 9 frames: step 10 -> frame 1
+def test_explorer_wraps_the_step_and_explains_a_misfit():
+    fig = cv.explore_conv(5, 3, 0, 1, 1, step=10)                    # 9 frames: step 10 -> frame 1
     assert "step 2 of 9: output (0, 1)" in fig.axes[0].get_title()
-    misfit = cv.conv_explorer_figure(3, 5)
-    assert "does not fit" in misfit.axes[0].get_title()
+    misfit = cv.explore_conv(3, 5)
+    assert misfit.axes[0].get_title() == "the kernel does not fit"
+    assert "does not fit even once" in misfit._suptitle.get_text().replace("\n", " ")
 
 
 # ---------------------------------------------------------------- exercises

@@ -1,5 +1,4 @@
 """Notebook 06's helpers: pooling numbers and pictures, the shift experiment, the widget, the exercises."""
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -110,11 +109,28 @@ def test_confusion_matrix():
 # ---------------------------------------------------------------- figures
 
 
-def test_figures_are_returned():
-    for fig in (pv.plot_pooling_example(), pv.plot_pool_gradients(pv.CS231N_EXAMPLE, np.arange(1.0, 5).reshape(2, 2)),
-                pv.plot_window_overlap(), pv.plot_shift_sensitivity({"1 px": {"a": 0.5, "b": 0.3}}),
-                pv.plot_confusion_matrix(np.eye(10, dtype=int) * 5 + 1)):
-        assert isinstance(fig, plt.Figure)
+def test_window_overlap_writes_each_pixels_window_count():
+    fig = pv.plot_window_overlap(size=9, settings=((2, 2), (3, 2)))
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == ["2x2 windows, stride 2: 9 -> 4",
+                                                                 "3x3 windows, stride 2: 9 -> 4"]
+    counts = [int(t.get_text()) for t in fig.axes[1].texts]
+    assert counts == pv.window_coverage(9, 3, 2).ravel().tolist()
+
+
+def test_shift_sensitivity_draws_one_bar_group_per_shift():
+    fig = pv.plot_shift_sensitivity({"1 px": {"a": 0.5, "b": 0.3}, "2 px": {"a": 0.7, "b": 0.4}}, title="t")
+    ax = fig.axes[0]
+    assert [c.get_label() for c in ax.containers] == ["a", "b"]
+    assert [bar.get_height() for bar in ax.containers[1]] == [0.3, 0.4]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1 px", "2 px"] and ax.get_title() == "t"
+
+
+def test_confusion_matrix_figure_writes_the_nonzero_counts():
+    counts = np.eye(3, dtype=int) * 5
+    counts[0, 2] = 2
+    ax = pv.plot_confusion_matrix(counts).axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["2", "5", "5", "5"]
+    assert ax.images[0].get_array()[0, 2] == 2 and ax.images[0].get_array()[1, 1] == 0   # colour: mistakes only
 
 
 def test_pooling_example_shows_every_output():
@@ -142,11 +158,9 @@ def test_gradient_figure_refuses_bad_shapes():
 
 
 @pytest.mark.parametrize("kind", pv.POOL_KINDS)
-def test_widget_callback_is_quick_and_titled(digits, kind):
-    start = time.perf_counter()
+def test_widget_callback_draws_its_pooled_map_and_titles_it(digits, kind):
     fig = pv.explore_pooling(digits, index=3, kind=kind, kernel_size=3, stride=2)
     fig.canvas.draw()
-    assert time.perf_counter() - start < 1.0            # the budget is 0.3 s; slack for a busy test machine
     title = fig.axes[2].get_title()
     assert "13x13" in title and "13.5, floored to 13" in title
     assert fig.axes[2].images[0].get_array().shape == (13, 13)

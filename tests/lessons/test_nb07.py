@@ -119,22 +119,33 @@ def test_stack_sizes_explain_flooring_and_misfits():
         av.stack_sizes(av.build_stack("C", 3, kernel_size=7, padding=0), 16)
 
 
-def test_stack_explorer_default_figure_and_table():
-    fig, text = av.stack_explorer_figure()
+def stack_text(fig):
+    """The monospace layer table that explore_stack writes under its panels."""
+    return next(t.get_text() for t in fig.texts if t.get_fontfamily() == ["monospace"])
+
+
+def test_explore_stack_default_figure_and_table():
+    fig = av.explore_stack()
     assert isinstance(fig, Figure) and len(fig.axes) == 3
+    volumes, receptive, costs = fig.axes
+    assert volumes.get_title().startswith("pattern 'CCP' × 3")
+    assert list(receptive.lines[0].get_ydata()) == [3, 5, 6, 10, 14, 16, 24, 32, 36]
+    assert [b.get_height() for b in costs.patches[:3]] == [448, 2_320, 0.5]       # a pool's 0 drawn at 0.5 (log)
+    text = stack_text(fig)
     assert "72,080 parameters" in text and "(1, 64, 4, 4)" in text and "sees the whole input" in text
 
 
-@pytest.mark.parametrize("kwargs", [dict(kernel_size=7, padding=0, input_size=16), dict(pattern="CQ")])
-def test_stack_explorer_explains_what_cannot_be_built(kwargs):
-    fig, text = av.stack_explorer_figure(**kwargs)
-    assert isinstance(fig, Figure) and text.startswith("This stack cannot be built")
+def test_explore_stack_explains_the_sizes_torch_floors():
+    text = stack_text(av.explore_stack(pattern="C", repeats=6, stride=2, input_size=28))
+    assert "not whole, torch floors" in text and "14.5, floored to 14" in text
 
 
-def test_explore_stack_prints_the_table(capsys):
-    av.explore_stack(pattern="C", repeats=6, stride=2, input_size=28)
-    out = capsys.readouterr().out
-    assert "not whole, torch floors" in out and "14.5, floored to 14" in out
+@pytest.mark.parametrize("kwargs, reason", [(dict(kernel_size=7, padding=0, input_size=16), "larger than the padded"),
+                                            (dict(pattern="CQ"), "pattern must be made of")])
+def test_explore_stack_explains_what_cannot_be_built(kwargs, reason):
+    fig = av.explore_stack(**kwargs)
+    message = fig.axes[0].texts[0].get_text()
+    assert message.startswith("This stack cannot be built") and reason in message.replace("\n", " ")
 
 
 # ---------------------------------------------------------------- plain vs residual
