@@ -18,6 +18,14 @@ from matplotlib.figure import Figure
 _TITLE_ROOM = 0.4       # inches added above the grid for a figure title
 
 
+def finish(fig: Figure) -> Figure:
+    """Lay the figure out, close it and return it: the notebook (a cell's value, ``display`` or ``interact``)
+    then shows it exactly once. Every figure function of the course ends with ``return finish(fig)``."""
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def image_grid(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = None, cols: int = 8,
                cmap: str = "gray", symmetric: bool = False, size: Union[float, tuple[float, float]] = 1.2,
                title: Optional[str] = None, vmin: Optional[float] = None, vmax: Optional[float] = None,

@@ -88,3 +88,10 @@ def test_plot_history_draws_loss_and_accuracy_per_run():
     assert list(acc.lines[2].get_xdata()) == [1, 2, 3]
     assert [t.get_text() for t in acc.get_legend().get_texts()] == ["with val train", "with val val",
                                                                    "train only train"]
+
+
+def test_finish_closes_the_figure_and_returns_it():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    assert plots.finish(fig) is fig
+    assert fig.number not in plt.get_fignums()       # closed: the notebook shows it once, as the cell's value

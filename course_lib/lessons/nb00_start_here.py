@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..plots import image_grid
+from ..plots import finish, image_grid
 
 N_CLASSES = 10
 
@@ -74,9 +74,7 @@ def browse_digit(images: np.ndarray, labels: np.ndarray, digit: int = 3, index: 
     ax_map.set_title(f"the same image as 28 x 28 numbers ({int((image > 0).sum())} ink pixels)")
     ax_map.set(xlabel="column", ylabel="row")
     fig.colorbar(heat, ax=ax_map, fraction=0.046, label="pixel value")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray) -> Figure:
@@ -92,9 +90,7 @@ def plot_class_counts(train_labels: np.ndarray, test_labels: np.ndarray) -> Figu
     ax.set(xticks=x, xlabel="digit", ylabel="examples", title="examples per digit",
            ylim=(0, 1.3 * max(train.max(), test.max(), 1)))
     ax.legend(loc="upper center", ncol=2)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_mean_images(images: np.ndarray, labels: np.ndarray) -> Figure:
@@ -112,9 +108,7 @@ def plot_pixel_histogram(images: np.ndarray) -> Figure:
     ax.set_yscale("log")
     ax.set(xlabel="pixel value (0 = background, 255 = full ink)", ylabel="number of pixels (log scale)",
            title=f"{100 * counts[0] / values.size:.1f}% of the pixels are exactly 0")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_standardization(images: np.ndarray, standardized: np.ndarray) -> Figure:
@@ -125,6 +119,4 @@ def plot_standardization(images: np.ndarray, standardized: np.ndarray) -> Figure
     ax0.set(title=f"raw: mean {before.mean():.1f}, std {before.std():.1f}", xlabel="pixel value")
     ax1.hist(after, bins=64, log=True, color="tab:orange")
     ax1.set(title=f"standardized: mean {after.mean():.3f}, std {after.std():.3f}", xlabel="standardized value")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)

@@ -21,7 +21,7 @@ from matplotlib.patches import Circle, FancyArrowPatch
 
 from .. import scratch
 from ..models import ACTIVATIONS, activation_layer, init_
-from ..plots import image_grid
+from ..plots import finish, image_grid
 from ..scratch import functional as F
 from ..training import fit, full_batches
 
@@ -76,9 +76,7 @@ def plot_neuron() -> Figure:
     math.set(xlim=(-0.5, 6.2), ylim=(-2.1, 1.7), title="the mathematical neuron")
     math.set_aspect("equal")
     math.axis("off")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ======================================================================= activations
@@ -146,9 +144,7 @@ def plot_activations(names: Sequence[str] = ACTIVATION_NAMES, x: np.ndarray | No
         title = name if name != "leaky_relu" else f"leaky_relu (slope {negative_slope})"
         ax.set(title=title, xlabel="x", ylim=(-1.2, 2.2))
         ax.legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_maxout(pieces: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> Figure:
@@ -162,9 +158,7 @@ def plot_maxout(pieces: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) 
         ax.plot(x[:, 0], maxout(x, w, b), lw=3, color="black", label="maxout")
         ax.set(title=title, xlabel="x", ylim=(-1.5, 3.2))
         ax.legend(fontsize=7, loc="upper center")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ======================================================================= vanishing gradients
@@ -210,9 +204,7 @@ def plot_gradient_vs_depth(names: Sequence[str] = ("sigmoid", "tanh", "relu"), d
     ax.set(xlabel="layer (1 = next to the input)", ylabel=r"$\|\partial L / \partial W_l\|$",
            title=f"gradient size per layer, {depth}-layer net, same weights")
     ax.legend()
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def epochs_to_reach(accuracies: Sequence[float], target: float) -> int | None:
@@ -242,9 +234,7 @@ def plot_linear_scores(weight: np.ndarray, x: np.ndarray, bias: np.ndarray, clas
         ax.set_yticks(range(len(m)))
         ax.set_yticklabels(classes if m.shape[0] == len(classes) else [f"pixel {i}" for i in range(len(m))],
                            fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_templates(weight: np.ndarray, titles: Sequence[str] | None = None, shape=(28, 28)) -> Figure:
@@ -287,9 +277,7 @@ def plot_feature_scatter(features: np.ndarray, labels: np.ndarray, w: np.ndarray
         _draw_line(ax, np.asarray(w, dtype=np.float64), float(b))
     ax.set(xlabel="$x_1$ = symmetry", ylabel="$x_2$ = average intensity")
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def _draw_line(ax, w: np.ndarray, b: float) -> None:
@@ -420,9 +408,7 @@ def playground(dataset: str = "xor", hidden: int = 8, activation_name: str = "re
     ax.set_title(f"{dataset}: {shape}\naccuracy {classifier_accuracy(model, x, y):.3f}", fontsize=10)
     ax_loss.plot(losses)
     ax_loss.set(xlabel="step", ylabel="BCE loss", title="training loss", ylim=(0, max(1.0, max(losses))))
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_linear_vs_hidden(datasets: Sequence[str] = DATASETS, hidden: int = 8, activation_name: str = "relu",
@@ -436,9 +422,7 @@ def plot_linear_vs_hidden(datasets: Sequence[str] = DATASETS, hidden: int = 8, a
             draw_decision_regions(ax, model, x, y, resolution=70)
             kind = "linear" if h == 0 else f"{h} hidden {activation_name}"
             ax.set_title(f"{name}, {kind}: {classifier_accuracy(model, x, y):.2f}", fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def linear_vs_hidden_accuracies(datasets: Sequence[str] = DATASETS, hidden: int = 8, activation_name: str = "relu",
@@ -481,9 +465,7 @@ def plot_relu_approximation(f, lo: float = -np.pi, hi: float = np.pi, units: Seq
         ax.plot(x, g(x), label=f"{n_units} ReLUs, max error {np.abs(g(x) - f(x)).max():.3f}")
     ax.set(xlabel="x", title="one hidden layer of ReLUs, more units -> closer")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def tent(x: np.ndarray) -> np.ndarray:
@@ -535,6 +517,4 @@ def plot_vision_tasks(image: np.ndarray, label: int, second: np.ndarray, second_
     axes[3].imshow(semantic, cmap=class_colours, vmin=-0.5, vmax=9.5, alpha=0.8)
     instance = np.where(masks[0], 0.0, np.where(masks[1], 1.0, np.nan))
     axes[4].imshow(instance, cmap="coolwarm", vmin=0, vmax=1, alpha=0.8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..plots import finish
 from ..scratch import functional as F
 
 # The lecture's example (Lintern 2016 [000], from CS231n): scores of one image for three classes,
@@ -99,9 +100,7 @@ def plot_loss_shapes(m_range: tuple[float, float] = (-3.0, 3.0)) -> Figure:
     ax.set(xlabel="margin m = s_correct - s_other  (right of 0: classified correctly)", ylabel="loss",
            title="Every loss is large for mistakes and small for confident right answers")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_penalties(lam: float = 1.0, w_range: tuple[float, float] = (-2.0, 2.0)) -> Figure:
@@ -117,9 +116,7 @@ def plot_penalties(lam: float = 1.0, w_range: tuple[float, float] = (-2.0, 2.0))
     for ax in (ax_p, ax_g):
         ax.axvline(0, color="k", lw=0.6)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_sigmoid_gradients(z_range: tuple[float, float] = (-8.0, 8.0), t: float = 1.0) -> Figure:
@@ -133,9 +130,7 @@ def plot_sigmoid_gradients(z_range: tuple[float, float] = (-8.0, 8.0), t: float 
     ax.set(xlabel=f"logit z  (target t = {t:g})", ylabel="|dL/dz|  (log scale)",
            title="How hard each loss pushes a wrong answer back")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_loss_report(scores: Sequence[float] = LECTURE_SCORES, target: int = LECTURE_TARGET,
@@ -175,9 +170,7 @@ def plot_loss_report(scores: Sequence[float] = LECTURE_SCORES, target: int = LEC
     ax_g.legend(fontsize=8)
 
     fig.suptitle(f"hinge loss = {r['hinge']:.4f}     cross-entropy loss = {r['cross_entropy']:.4f}")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_weight_images(weights: dict, classes: Sequence[str] = tuple(str(d) for d in range(10))) -> Figure:
@@ -198,9 +191,7 @@ def plot_weight_images(weights: dict, classes: Sequence[str] = tuple(str(d) for 
                 ax.set_ylabel(name, fontsize=8)
             if ax is axes[0][k]:
                 ax.set_title(classes[k], fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ---------------------------------------------------------------- the widget

@@ -28,6 +28,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..plots import finish
+
 FORWARD_COLOR = "#1a7f37"   # green: values flowing forward
 BACKWARD_COLOR = "#cf222e"  # red: gradients flowing backward
 _LABEL_BOX = dict(facecolor="white", edgecolor="none", alpha=0.85, pad=0.6)
@@ -259,9 +261,7 @@ def plot_circuit(c: Circuit, title: str | None = None, digits: int = 2) -> Figur
     ax.set_ylim(-0.5, n_in - 0.5)
     ax.axis("off")
     ax.set_title(title or "forward values (green, above each edge) and gradients df/d· (red, below)", fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def explore_circuit(w0: float = 2.0, w1: float = -3.0, w2: float = -3.0, x0: float = -1.0, x1: float = -2.0) -> Figure:
@@ -309,6 +309,4 @@ def plot_finite_difference_errors(eps_values: Sequence[float] | None = None) -> 
     ax.set(xlabel="step h", ylabel="|numerical − exact| of σ'(1)",
            title="finite differences: truncation (right) vs rounding (left)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from .. import scratch
 from ..models import optim_namespace
+from ..plots import finish
 
 # ---------------------------------------------------------------- surfaces
 
@@ -289,9 +290,7 @@ def plot_race_grid(names: Sequence[str] = ("ravine", "saddle", "rosenbrock"),
     for ax, name in zip(np.atleast_1d(axes), names):
         surface = SURFACES[name]
         draw_paths(ax, surface, race(surface, optimizers), lrs=surface.lrs)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def explore_optimizer(surface: str = "ravine", optimizer: str = "Adam", lr: float = 0.5,
@@ -323,9 +322,7 @@ def plot_lr_curves(curves: Mapping[str, np.ndarray]) -> Figure:
         ax.plot(lrs, label=name)
     ax.set(xlabel="step (scheduler.step() calls)", ylabel="learning rate", title="learning-rate schedules")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_search(grid: Sequence[dict], random: Sequence[dict]) -> Figure:
@@ -343,6 +340,4 @@ def plot_search(grid: Sequence[dict], random: Sequence[dict]) -> Figure:
     right.set(xscale="log", xlabel="learning rate", ylabel="validation accuracy", title="accuracy against lr")
     left.legend(fontsize=8)
     right.legend(fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)

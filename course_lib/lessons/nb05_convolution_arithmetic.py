@@ -24,7 +24,7 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
 from .. import conv_arithmetic as ca
-from ..plots import image_grid
+from ..plots import finish, image_grid
 from ..scratch import functional as F
 from ..scratch.functional import im2col
 
@@ -214,9 +214,7 @@ def _strip(frames: ConvFrames, steps: Optional[Sequence[int]], max_frames: int, 
     for ax, step in zip(axes[0], steps):
         draw_frame(ax, frames, step, image, kernel, out_values)
     fig.suptitle(title or frames.caption, fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def frame_strip(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1, *,
@@ -313,9 +311,7 @@ def explore_conv(W: int = 5, F: int = 3, P: int = 0, S: int = 1, D: int = 1, ste
         ax.set_title(f"{frames.caption}\nstep {int(step) % frames.n_frames + 1} of {frames.n_frames}: "
                      f"output ({i}, {j})", fontsize=9)
     fig.suptitle(arithmetic, fontsize=8.5)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ---------------------------------------------------------------- other pictures
@@ -385,9 +381,7 @@ def plot_multichannel(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, strid
         _number_grid(axes[o, -1], out[o], f"output map {o}", cell, highlight_colour=_CURRENT, view=view)
     fig.suptitle(f"{c_in} input channels (+ padding {padding}), {c_out} filters of {c_in}x{k}x{k}, "
                  f"stride {stride}  ->  output {c_out} x {out.shape[1]} x {out.shape[2]}", fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_connectivity(n_inputs: int = 7, kernel_size: int = 3) -> Figure:
@@ -424,9 +418,7 @@ def plot_connectivity(n_inputs: int = 7, kernel_size: int = 3) -> Figure:
         ax.axis("off")
     axes[0].text(-0.6, 0, "input", ha="right", va="center", fontsize=9)
     axes[0].text(-0.6, 1, "output", ha="right", va="center", fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_images(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = None, cols: Optional[int] = None,
@@ -457,9 +449,7 @@ def plot_im2col(x: np.ndarray, kernel_size: int) -> Figure:
     b.set_yticks(np.arange(cols.shape[0]) + 0.5)
     b.set_yticklabels([f"({r}, {c})" for r in range(out[0]) for c in range(out[1])], fontsize=7)
     b.set_ylabel("window (output cell)", fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_speed(seconds: dict[str, float]) -> Figure:
@@ -475,9 +465,7 @@ def plot_speed(seconds: dict[str, float]) -> Figure:
                 ha="center", va="bottom", fontsize=9)
     ax.set_ylim(top=times.max() * 1e3 * 20)
     ax.set_title("same convolution, three implementations (×: times the fastest)", fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def load_grace_hopper(downsample: int = 2) -> np.ndarray:

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from ..conv_arithmetic import exact_output_size, pool_output_size
+from ..plots import finish
 from ..scratch import functional as F
 
 POOL_KINDS: tuple[str, ...] = ("max", "avg", "l2")
@@ -204,9 +205,7 @@ def plot_pooling_example(x: np.ndarray = CS231N_EXAMPLE, kernel_size: int = 2, s
         texts = [[f"{v:.3g}" for v in row] for row in outputs[kind]]
         _draw_grid(ax, outputs[kind], texts=texts, colours=out_colours)
         _finish_grid_axes(ax, ow, oh, POOL_NAMES[kind])
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_pool_gradients(x: np.ndarray = CS231N_EXAMPLE, grad_output: np.ndarray | None = None,
@@ -259,9 +258,7 @@ def plot_pool_gradients(x: np.ndarray = CS231N_EXAMPLE, grad_output: np.ndarray 
                    fontsize=9)
         _finish_grid_axes(ax, right + ow, x.shape[0], f"{POOL_NAMES[kind]}: dL/dx (left) from dy (right)")
         ax.set_ylim(x.shape[0] + 1.2, -1.4)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_window_overlap(size: int = 9, settings: Sequence[tuple[int, int]] = ((2, 2), (3, 2))) -> Figure:
@@ -285,9 +282,7 @@ def plot_window_overlap(size: int = 9, settings: Sequence[tuple[int, int]] = ((2
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle("How many pooling windows contain each pixel", fontsize=11)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_shift_sensitivity(table: Mapping[str, Mapping[str, float]], title: str | None = None) -> Figure:
@@ -304,9 +299,7 @@ def plot_shift_sensitivity(table: Mapping[str, Mapping[str, float]], title: str 
     ax.set_ylabel("relative change of the features")
     ax.legend(fontsize=8)
     ax.set_title(title or "How much a small shift of the digit changes the representation", fontsize=11)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_confusion_matrix(counts: np.ndarray,
@@ -324,9 +317,7 @@ def plot_confusion_matrix(counts: np.ndarray,
                         color="0.5" if t == p else "white" if dark else "black")
     ax.set(xlabel="predicted", ylabel="true", xticks=range(counts.shape[1]), yticks=range(counts.shape[0]))
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ---------------------------------------------------------------- the widget
@@ -360,9 +351,7 @@ def explore_pooling(images: np.ndarray, index: int = 0, kind: str = "max", kerne
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 __all__ = [

@@ -27,6 +27,7 @@ from torch import nn
 
 from .. import architectures
 from .. import conv_arithmetic as ca
+from ..plots import finish
 from ..summary import LayerRow, format_table, shape_table
 from ..training import History, fit
 
@@ -105,9 +106,7 @@ def plot_ilsvrc(results: Sequence[ILSVRCEntry] = ILSVRC_RESULTS) -> Figure:
     ax.set_xticks(x, [f"ILSVRC'{e.year % 100}\n{e.name}" for e in order], fontsize=8)
     ax.set(ylabel="top-5 error (%)", ylim=(0, max(e.top5 for e in order) * 1.15),
            title="ImageNet classification: the revolution of depth")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_resnet_table(table: "OrderedDict[str, tuple[Optional[float], float]]" = RESNET_TABLE) -> Figure:
@@ -128,9 +127,7 @@ def plot_resnet_table(table: "OrderedDict[str, tuple[Optional[float], float]]" =
         ax.set(title=title, xlim=(0, max(v for v in values if v is not None) * 1.18))
     axes[0].set_yticks(y, names)
     fig.suptitle("He et al. 2015, Table 3 (ImageNet validation, 10-crop testing)", fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ---------------------------------------------------------------- a network drawn as its volumes
@@ -200,9 +197,7 @@ def plot_volumes(model: nn.Module, input_shape: Sequence[int], title: str = "",
     vols = volumes(shape_table(model, tuple(input_shape)), input_shape, names)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.62 * len(vols) + 1.5), 2.8))
     _draw_volumes(ax, vols, title)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_parameters(rows: Sequence[LayerRow], title: str = "") -> Figure:
@@ -215,9 +210,7 @@ def plot_parameters(rows: Sequence[LayerRow], title: str = "") -> Figure:
         ax.text(i, r.parameters / 1e6, f"{r.parameters / 1e6:.2f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(shown)), [r.name for r in shown], rotation=45, ha="right", fontsize=8)
     ax.set(ylabel="parameters (millions)", title=title or "parameters per layer (conv blue, fully connected green)")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ---------------------------------------------------------------- four blocks as diagrams
@@ -292,9 +285,7 @@ def plot_blocks() -> Figure:
             _arrow(ax, (x, 1.31), (x, 1.99))
             _arrow(ax, (x, 2.41), (x * 0.8, 3.09))
     _finish(ax, "Inception (GoogLeNet): parallel branches", xlim=(-2.3, 2.3))
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ---------------------------------------------------------------- the layer-stack explorer (widget)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from .. import scratch
 from ..diagnostics import LayerRecord, StepLog, record_scratch
 from ..models import init_, mlp
+from ..plots import finish
 
 INITS = ("N(0,1)", "N(0,1/n)", "He")
 
@@ -37,9 +38,7 @@ def plot_step_losses(logs: list[StepLog], labels: list[str], title: str | None =
     top = np.nanmax([np.nanmax(np.where(np.isfinite(l.losses), l.losses, np.nan)) for l in logs])
     ax.set_ylim(0, min(top, 5.0) * 1.05)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ----------------------------------------------------------------------------- the initialisation experiment
@@ -82,9 +81,7 @@ def plot_layer_stds(runs: dict[str, list[LayerRecord]], title: str | None = None
     ax_a.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def init_records(depth: int = 10, activation: str = "tanh", init: str = "N(0,1/n)", width: int = 128,

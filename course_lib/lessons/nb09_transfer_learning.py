@@ -32,6 +32,7 @@ from torch import nn
 
 from .. import architectures, data, training
 from ..models import source_cnn
+from ..plots import finish
 from ..training import Callback, accuracy, outputs
 from ..transfer import body, freeze, head_name, layer_names, param_groups, replace_head
 
@@ -336,9 +337,7 @@ def draw_methods(model: Optional[nn.Module] = None, methods: Sequence[str] = MET
     ax.set(xlim=(-4.2, x + 0.1), ylim=(0, len(methods)))
     ax.axis("off")
     ax.set_title("input → layers (parameters) → 5 class scores", fontsize=10)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def plot_frozen_layers(model: nn.Module, k: int, title: str = "") -> Figure:
@@ -359,9 +358,7 @@ def plot_frozen_layers(model: nn.Module, k: int, title: str = "") -> Figure:
     ax.set_ylabel("parameters (log)")
     ax.set_title(f"{title}: first {k} layer(s) frozen (blue); {trainable:,} of {sum(sizes):,} "
                  f"parameters train ({trainable / sum(sizes):.1%})", fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 def show_augmentations(images: torch.Tensor, max_shift: float = 2.0, max_degrees: float = 15.0,
@@ -381,9 +378,7 @@ def show_augmentations(images: torch.Tensor, max_shift: float = 2.0, max_degrees
     for j in range(1, copies + 1):
         axes[0, j].set_title(f"augmented {j}", fontsize=8)
     fig.suptitle(f"random shifts up to ±{max_shift:g} px and rotations up to ±{max_degrees:g}°", fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish(fig)
 
 
 # ------------------------------------------------------------------------------------------------ ImageNet
