@@ -25,11 +25,12 @@ from typing import Iterator
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from . import scratch
 from .models import ACTIVATIONS
 from .parity import to_numpy
-from .plots import image_grid
+from .plots import finish, image_grid
 from .training import Callback, EarlyStopping
 
 ACTIVATION_KINDS = tuple(ACTIVATIONS.values())     # the layer class names: Sigmoid, Tanh, ReLU, LeakyReLU
@@ -213,8 +214,7 @@ def plot_histograms(records: list[LayerRecord], activations_only: bool = True, t
     axes[1, 0].set_ylabel("dL/d output", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return finish(fig)
 
 
 # ----------------------------------------------------------------------------- update / weight ratios
@@ -276,21 +276,22 @@ class StepLog(Callback):
         return {k: float(np.median(v[-last:] if last else v)) for k, v in self.ratios.items()}
 
 
-def plot_update_ratios(ratios: dict[str, list[float]], title: str | None = None, ax=None):
-    """log10(update/weight ratio) per step, one line per layer, with the healthy band 1e-4..1e-2 shaded
-    and CS231n's 1e-3 dashed. Returns the Figure."""
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 3.2))
-    else:
-        fig = ax.figure
+def draw_update_ratios(ax, ratios: dict[str, list[float]], title: str | None = None) -> None:
+    """log10(update/weight ratio) per step on ``ax``, one line per layer, with the healthy band 1e-4..1e-2
+    shaded and CS231n's 1e-3 dashed."""
     for name, values in ratios.items():
         ax.plot(np.log10(np.maximum(values, 1e-30)), label=name, lw=1)
     ax.axhspan(np.log10(RATIO_LOW), np.log10(RATIO_HIGH), color="green", alpha=0.1, label="1e-4 .. 1e-2")
     ax.axhline(np.log10(RATIO_HEALTHY), color="k", ls="--", lw=1, label="1e-3")
     ax.set(xlabel="step", ylabel="log10(update / weight)", title=title or "update/weight ratio per layer")
     ax.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    return fig
+
+
+def plot_update_ratios(ratios: dict[str, list[float]], title: str | None = None) -> Figure:
+    """The update/weight ratios of one run (see draw_update_ratios) as a Figure of their own."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    draw_update_ratios(ax, ratios, title)
+    return finish(fig)
 
 
 # ----------------------------------------------------------------------------- filters

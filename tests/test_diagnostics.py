@@ -1,5 +1,6 @@
 """course_lib.diagnostics on constructed cases whose right reading is known: a huge learning rate, dead ReLUs,
 saturated sigmoids, a healthy network (no false alarms), in scratch and in torch; plus notebook 08's exercises."""
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -222,7 +223,14 @@ def test_plots_return_figures():
     x, y = blobs(128)
     model = make("scratch")
     log = run_steps(model, loss_fn("scratch"), sgd(model, "scratch", 0.1), (x, y), steps=12)
-    assert isinstance(dg.plot_update_ratios(log.ratios, title="t"), Figure)
+    fig = dg.plot_update_ratios(log.ratios, title="t")
+    assert isinstance(fig, Figure) and fig.number not in plt.get_fignums()      # closed: shown once
+    lines = [line for line in fig.axes[0].lines if line.get_label() in log.ratios]
+    assert [line.get_label() for line in lines] == list(log.ratios)
+    np.testing.assert_allclose(lines[0].get_ydata(), np.log10(next(iter(log.ratios.values()))))
+    fig, axes = plt.subplots(1, 2)
+    dg.draw_update_ratios(axes[1], log.ratios, title="on your axes")
+    assert axes[1].get_title() == "on your axes" and not axes[0].lines
 
 
 # ---------------------------------------------------------------- filters
