@@ -171,12 +171,7 @@ def source_cnn(num_classes: int = 5, backend: str = "torch"):
         ("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()),
         ("fc", nn.Linear(64, num_classes)),
     ]
-    if backend == "torch":
-        return nn.Sequential(OrderedDict(layers))
-    model = scratch.Sequential()
-    for name, layer in layers:          # registered by name, in order: state_dict keys "conv1.weight", ...
-        setattr(model, name, layer)
-    return model
+    return nn.Sequential(OrderedDict(layers))     # state_dict keys "conv1.weight", ... in both backends
 
 
 # ------------------------------------------------------------------------------------------ weight files
