@@ -14,6 +14,7 @@ The template, checked for each notebooks/*.ipynb (a new notebook is checked as s
 And what notebooks always had to be: no outputs, paired solution markers, tagged widget cells.
 """
 import ast
+import builtins
 import importlib
 import json
 import re
@@ -225,6 +226,34 @@ def test_aliases_are_bound_by_the_setup_cell_only(path):
         bound = [(name, line) for name, line in module_level_bindings(tree) if name in reserved]
         assert not bound, (f"{path.name} cell {i} binds {bound}: the setup cell binds these once "
                            f"({', '.join(f'{a} = {m}' for a, m in ALIASES.items())}); use another name")
+
+
+def names_bound_anywhere(tree):
+    """Every name a cell binds anywhere: assignments, loop/with/except targets, imports, defs and their arguments."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            yield node.id
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield from ((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node.name
+        elif isinstance(node, ast.arg):
+            yield node.arg
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            yield node.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_module_or_object_a_cell_reaches_into_is_bound_somewhere(path):
+    """`neurons.plot_x` left behind by a rename to `lesson.` fails here, before any cell runs."""
+    all_trees = [tree for _, tree in trees(path)]
+    bound = set(dir(builtins)) | {"display", "get_ipython"}
+    bound.update(name for tree in all_trees for name in names_bound_anywhere(tree))
+    for i, tree in trees(path):
+        unbound = sorted({node.value.id for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                          and isinstance(node.value, ast.Name) and node.value.id not in bound})
+        assert not unbound, f"{path.name} cell {i} uses {unbound}, which no cell of the notebook binds."
+
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
