@@ -73,7 +73,7 @@ def test_builders_give_the_same_names_and_outputs_in_both_backends(build):
     assert list(ours.state_dict()) == list(theirs.state_dict())
     ours.load_state_dict(theirs.state_dict())
     x = np.random.default_rng(0).normal(size=(2, 1, 28, 28))
-    np.testing.assert_allclose(ours(x), theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-10, atol=1e-12)
+    compare("model built twice", ours(x), theirs(torch.from_numpy(x)), tol=1e-10, verbose=False)
 
 
 def test_mlp_names_and_errors():
@@ -81,6 +81,10 @@ def test_mlp_names_and_errors():
     assert list(model.state_dict()) == ["1.weight", "1.bias", "3.weight", "3.bias"]
     with pytest.raises(ValueError, match="at least an input and an output size"):
         models.mlp([784])
+    with pytest.raises(ValueError, match="activation must be one of"):
+        models.mlp([2, 2], activation="swish")
+    with pytest.raises(ValueError, match="backend must be"):
+        models.mlp([2, 2], backend="jax")
     with pytest.raises(ValueError, match="pool must be 'max' or 'avg'"):
         models.lenet5(pool="min")
 
