@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from course_lib import diagnostics as dg
 from course_lib import models, scratch, training
-from course_lib.parity import copy_torch_to_scratch
+from course_lib.parity import compare, copy_torch_to_scratch
 
 
 
@@ -102,9 +102,9 @@ def test_torch_and_scratch_ratios_agree_on_the_same_weights():
     copy_torch_to_scratch(tm, sm)
     ls = run_steps(sm, loss_fn("scratch"), sgd(sm, "scratch", 0.05), (x, y), steps=3)
     lt = run_steps(tm, loss_fn("torch"), sgd(tm, "torch", 0.05), (x, y), steps=3)
-    assert np.allclose(ls.losses, lt.losses)
+    compare("losses", ls.losses, lt.losses, verbose=False)
     for name in ls.ratios:
-        assert np.allclose(ls.ratios[name], lt.ratios[name])
+        compare(f"update ratios of layer {name}", ls.ratios[name], lt.ratios[name], verbose=False)
 
 
 def test_nan_loss_stops_the_run_and_is_read():
@@ -158,7 +158,7 @@ def test_scratch_and_torch_records_agree():
     for a, b in zip(rs, rt):
         assert np.isclose(a.act_std, b.act_std) and np.isclose(a.grad_std, b.grad_std, rtol=1e-6)
     for (_, p), (_, q) in zip(sm.named_parameters(), tm.named_parameters()):
-        assert np.allclose(p.grad, q.grad.numpy())                 # gradients left as after backward()
+        compare("gradient left after backward()", p.grad, q.grad, verbose=False)
 
 
 def test_torch_hooks_are_removed_even_after_an_error():

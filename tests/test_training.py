@@ -7,6 +7,7 @@ from course_lib import scratch, training
 from course_lib.data import load_mnist, standardize
 from course_lib.device import describe_device, pick_device
 from course_lib.models import mlp
+from course_lib.parity import compare
 from course_lib.training import evaluate, fit, minibatches, train_step
 
 
@@ -265,6 +266,6 @@ def test_outputs_and_accuracy_in_both_backends():
     scores = training.outputs(ours, x, batch_size=7)
     scores_t = training.outputs(theirs, torch.from_numpy(x), batch_size=7)
     assert isinstance(scores, np.ndarray) and isinstance(scores_t, torch.Tensor) and not scores_t.requires_grad
-    np.testing.assert_allclose(scores, scores_t.numpy(), rtol=1e-12)
+    compare("outputs, scratch vs torch", scores, scores_t, tol=1e-12, verbose=False)
     assert training.accuracy(ours, x, y) == training.accuracy(theirs, x, torch.from_numpy(y))
     assert training.accuracy(ours, x, y) == np.mean(scores.argmax(1) == y)

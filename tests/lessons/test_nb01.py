@@ -8,6 +8,7 @@ from course_lib import scratch
 from course_lib.lessons import nb01_neurons as neurons
 from course_lib.exercises import EXERCISES, ExerciseFailed, check, nb01
 from course_lib.exercises.checking import run_check
+from course_lib.parity import compare
 
 
 # ------------------------------------------------------------------ activations
@@ -29,9 +30,9 @@ def test_activation_and_grad_match_torch_autograd(name, torch_fn):
     xt = torch.tensor(x, requires_grad=True)
     yt = torch_fn(xt)
     yt.sum().backward()
-    assert np.allclose(neurons.activation(name, x), yt.detach().numpy(), rtol=0, atol=1e-15)
+    compare(f"{name} forward", neurons.activation(name, x), yt, tol=1e-15, verbose=False)
     assert np.array_equal(neurons.activation_grad(name, x) != 0, xt.grad.numpy() != 0)
-    assert np.allclose(neurons.activation_grad(name, x), xt.grad.numpy(), rtol=0, atol=1e-15)
+    compare(f"{name} gradient", neurons.activation_grad(name, x), xt.grad, tol=1e-15, verbose=False)
 
 
 def test_lecture_facts_on_activations():
@@ -181,7 +182,7 @@ def test_train_classifier_matches_torch():
         loss.backward()
         opt.step()
     for key, value in net.state_dict().items():
-        assert np.allclose(model.state_dict()[key], value.numpy(), rtol=1e-10, atol=1e-12)
+        compare(f"{key} after training", model.state_dict()[key], value, tol=1e-10, verbose=False)
 
 
 # ------------------------------------------------------------------ approximation

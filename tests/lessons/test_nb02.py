@@ -9,6 +9,7 @@ from course_lib.lessons import nb02_losses as lx
 from course_lib.exercises import EXERCISES
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb02 import EXERCISES as NB02
+from course_lib.parity import compare
 from course_lib.scratch import numerical_gradient
 
 
@@ -35,9 +36,9 @@ def test_loss_report_matches_torch():
     hinge = 4 * F.multi_margin_loss(scores, target, margin=0.7)      # torch divides by C = 4
     hinge_grad, = torch.autograd.grad(hinge, scores)
     assert r["cross_entropy"] == pytest.approx(ce.item(), rel=1e-12)
-    assert np.allclose(r["cross_entropy_grad"], ce_grad[0].numpy(), atol=1e-12)
+    compare("cross-entropy gradient", r["cross_entropy_grad"], ce_grad[0], tol=1e-12, verbose=False)
     assert r["hinge"] == pytest.approx(hinge.item(), rel=1e-12)
-    assert np.allclose(r["hinge_grad"], hinge_grad[0].numpy())
+    compare("hinge gradient", r["hinge_grad"], hinge_grad[0], verbose=False)
 
 
 def test_loss_report_gradients_match_finite_differences():
@@ -73,9 +74,9 @@ def test_sigmoid_output_gradients():
     # against autograd, for both losses
     zt = torch.tensor(z, requires_grad=True)
     mse = 0.5 * ((torch.sigmoid(zt) - 1.0) ** 2).sum()
-    assert np.allclose(torch.autograd.grad(mse, zt)[0].numpy(), g["mse_grad"])
+    compare("MSE gradient", g["mse_grad"], torch.autograd.grad(mse, zt)[0], verbose=False)
     bce = F.binary_cross_entropy_with_logits(zt, torch.ones_like(zt), reduction="sum")
-    assert np.allclose(torch.autograd.grad(bce, zt)[0].numpy(), g["ce_grad"])
+    compare("sigmoid cross-entropy gradient", g["ce_grad"], torch.autograd.grad(bce, zt)[0], verbose=False)
 
 
 def test_weight_roughness_prefers_smooth_images():

@@ -8,6 +8,7 @@ from course_lib.lessons import nb04_optimization as ov
 from course_lib import scratch
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb04 import EXERCISES as NB04
+from course_lib.parity import compare
 from course_lib.scratch import numerical_gradient
 
 EX = {ex.key: ex for ex in NB04}
@@ -44,7 +45,7 @@ def test_scratch_trajectory_equals_torch(surface, optimizer):
     ours = ov.run_scratch(s, optimizer, s.lrs[optimizer], steps=50)
     theirs = ov.run_torch(s, optimizer, s.lrs[optimizer], steps=50)
     assert ours.shape == theirs.shape == (51, 2)
-    assert np.allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+    compare(f"{optimizer} trajectory on {surface}", ours, theirs, tol=1e-10, verbose=False)
 
 
 def test_default_learning_rates_make_progress():
@@ -108,7 +109,7 @@ def test_lr_curve_same_in_scratch_and_torch(name):
               "LinearLR": dict(start_factor=0.2, total_iters=5)}[name]
     ours = ov.lr_curve(lambda opt: getattr(scratch.lr_scheduler, name)(opt, **kwargs), 30)
     theirs = ov.lr_curve(lambda opt: getattr(torch.optim.lr_scheduler, name)(opt, **kwargs), 30, backend="torch")
-    assert np.allclose(ours, theirs, rtol=1e-12, atol=0)
+    compare(f"{name} lr curve", ours, theirs, tol=1e-12, verbose=False)
 
 
 # ---------------------------------------------------------------- pictures and the widget callback

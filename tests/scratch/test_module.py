@@ -8,6 +8,7 @@ import torch
 from course_lib import scratch
 from course_lib.models import mlp
 from course_lib.parity import copy_scratch_to_torch, copy_torch_to_scratch
+from parity_helpers import assert_close
 
 
 def test_state_dict_keys_and_shapes_match_torch():
@@ -127,7 +128,7 @@ def test_sequential_from_an_ordered_dict_keeps_the_names_like_torch():
     assert ours[0] is layers[0][1] and ours.fc2 is layers[2][1] and len(ours) == 3
     ours.load_state_dict(theirs.state_dict())
     x = np.random.default_rng(0).standard_normal((5, 4))
-    assert np.allclose(ours(x), theirs(torch.from_numpy(x).float()).detach().numpy(), atol=1e-6)
+    assert_close(ours(x), theirs(torch.from_numpy(x).float()), "forward, float64 vs float32 torch", tol=1e-6)
 
 
 def test_sequential_slices_keep_their_names_like_torch():
