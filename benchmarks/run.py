@@ -24,11 +24,12 @@ os.environ.setdefault("MKL_NUM_THREADS", str(THREADS))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as TF  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 from course_lib import scratch  # noqa: E402
 from course_lib.models import mlp  # noqa: E402
 from course_lib.parity import copy_torch_to_scratch  # noqa: E402
+from course_lib.scratch import functional as sf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MEDIAN, TARGET_WORST = 2.0, 3.0
@@ -110,7 +111,7 @@ def mlp_cases(batch: int, sizes=(784, 256, 10)):
 
     def theirs_fwd_bwd():
         theirs.zero_grad()
-        TF.cross_entropy(theirs(xt), yt).backward()
+        F.cross_entropy(theirs(xt), yt).backward()
 
     def ours_step():
         ours_fwd_bwd()
@@ -131,7 +132,6 @@ def op_cases(batch: int = 256):
     x, w, b = rng.standard_normal((batch, 784)), rng.standard_normal((256, 784)), rng.standard_normal(256)
     g = rng.standard_normal((batch, 256))
     s, y = rng.standard_normal((batch, 10)), rng.integers(0, 10, batch)
-    F = scratch.functional
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     gt, st, yt = torch.from_numpy(g), torch.tensor(s, requires_grad=True), torch.from_numpy(y)
     ht = torch.tensor(g, requires_grad=True)
@@ -145,30 +145,29 @@ def op_cases(batch: int = 256):
         return run
 
     def linear_fwd_bwd():
-        F.linear(x, w, b)
-        F.linear_backward(g, x, w)
+        sf.linear(x, w, b)
+        sf.linear_backward(g, x, w)
 
     return [
         (f"linear 784->256 fwd+bwd, batch {batch}", linear_fwd_bwd,
-         torch_grad(lambda: TF.linear(xt, wt, bt), xt, wt, bt, upstream=gt)),
+         torch_grad(lambda: F.linear(xt, wt, bt), xt, wt, bt, upstream=gt)),
         (f"relu fwd+bwd, ({batch}, 256)",
-         lambda: F.relu_backward(g, F.relu(g)),
+         lambda: sf.relu_backward(g, sf.relu(g)),
          torch_grad(lambda: torch.relu(ht), ht, upstream=gt)),
         (f"sigmoid fwd+bwd, ({batch}, 256)",
-         lambda: F.sigmoid_backward(g, F.sigmoid(g)),
+         lambda: sf.sigmoid_backward(g, sf.sigmoid(g)),
          torch_grad(lambda: torch.sigmoid(ht), ht, upstream=gt)),
         (f"cross-entropy fwd+bwd, ({batch}, 10)",
-         lambda: (F.cross_entropy(s, y), F.cross_entropy_backward(1.0, s, y)),
-         torch_grad(lambda: TF.cross_entropy(st, yt), st)),
+         lambda: (sf.cross_entropy(s, y), sf.cross_entropy_backward(1.0, s, y)),
+         torch_grad(lambda: F.cross_entropy(st, yt), st)),
     ]
 
 
 def loop_case():
     """The plain-loops convolution next to the vectorised one, on a small input (loops are slow)."""
-    F = scratch.functional
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((4, 1, 28, 28)), rng.standard_normal((6, 1, 5, 5))
-    return "LeNet conv1 (1->6 5x5) on 4 digits, forward", lambda: F.conv2d_loops(x, w), lambda: F.conv2d(x, w)
+    return "LeNet conv1 (1->6 5x5) on 4 digits, forward", lambda: sf.conv2d_loops(x, w), lambda: sf.conv2d(x, w)
 
 
 def notebook_times() -> list[tuple[str, float]]:

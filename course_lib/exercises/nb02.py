@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scratch import functional as F
+from ..scratch import functional as sf
 from .checking import Exercise
 
 
@@ -29,7 +29,7 @@ def _hinge_inputs(rng: np.random.Generator) -> tuple:
 
 
 def _cross_entropy_grad_reference(scores: np.ndarray, target: np.ndarray) -> np.ndarray:
-    return F.cross_entropy_backward(1.0, scores, target)
+    return sf.cross_entropy_backward(1.0, scores, target)
 
 
 def _l2_update_reference(w: np.ndarray, grad_e0: np.ndarray, lr: float, lam: float, n: int) -> np.ndarray:
@@ -49,7 +49,7 @@ EXERCISES: list[Exercise] = [
              "It must work for scores in the thousands.",
         hint="Subtract each row's maximum first (scores - scores.max(axis=1, keepdims=True)); softmax does not "
              "change when every score of a row moves by the same amount, and exp of a number <= 0 never overflows.",
-        reference=lambda scores: F.softmax(scores, dim=1),
+        reference=lambda scores: sf.softmax(scores, dim=1),
         make_inputs=_softmax_inputs,
     ),
     Exercise(
@@ -58,7 +58,7 @@ EXERCISES: list[Exercise] = [
              "for scores (N, C) and integer targets (N,). Return one number.",
         hint="Use log-softmax: ln softmax(s)_y = (s_y - m) - ln sum_j exp(s_j - m) with m = max_j s_j. "
              "Pick each row's target entry with scores[np.arange(N), target], then take the mean (not the sum).",
-        reference=F.cross_entropy,
+        reference=sf.cross_entropy,
         make_inputs=_scores_and_targets,
     ),
     Exercise(
@@ -68,7 +68,7 @@ EXERCISES: list[Exercise] = [
         hint="Compute margins = np.maximum(0, scores - correct[:, None] + 1), set the correct class's entry to 0 "
              "(it would add exactly 1 per example), sum over classes, average over examples. "
              "Don't divide by C: that is torch's multi_margin_loss, not the lecture's loss.",
-        reference=F.hinge_loss,
+        reference=sf.hinge_loss,
         make_inputs=_hinge_inputs,
     ),
     Exercise(

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ..lessons.nb03_backprop import sigmoid_circuit_grads
-from ..scratch import functional as F
+from ..scratch import functional as sf
 from .checking import Exercise, ExerciseFailed, compare_answer
 
 
@@ -115,21 +115,21 @@ EXERCISES: list[Exercise] = [
         key="03.linear_backward",
         task="Given dy = dL/dy (N, M), x (N, D) and W (M, D) of y = x W^T + b, return (dx, dW, db).",
         hint="Match the shapes: dx = dy @ W is (N, D), dW = dy.T @ x is (M, D), db = dy.sum(axis=0) is (M,).",
-        reference=_joined(F.linear_backward), make_inputs=_linear_inputs,
-        extra={"parts": ("dx", "dW", "db"), "parts_reference": F.linear_backward},
+        reference=_joined(sf.linear_backward), make_inputs=_linear_inputs,
+        extra={"parts": ("dx", "dW", "db"), "parts_reference": sf.linear_backward},
     ),
     Exercise(
         key="03.relu_backward",
         task="Given dy = dL/dy and x of y = relu(x) (same shapes), return dL/dx.",
         hint="The gradient passes where x > 0 and is blocked elsewhere, x == 0 included (torch uses 0 there): "
              "dy * (x > 0).",
-        reference=F.relu_backward, make_inputs=_relu_inputs,
+        reference=sf.relu_backward, make_inputs=_relu_inputs,
     ),
     Exercise(
         key="03.softmax_ce_backward",
         task="Given scores s (N, C) and integer labels y (N,), return dL/ds of the mean softmax cross-entropy.",
         hint="p = softmax(s) row by row (subtract the row max before exp); dL/ds = (p - onehot(y)) / N.",
-        reference=lambda s, y: F.cross_entropy_backward(1.0, s, y), make_inputs=_ce_inputs,
+        reference=lambda s, y: sf.cross_entropy_backward(1.0, s, y), make_inputs=_ce_inputs,
     ),
     Exercise(
         key="03.numerical_gradient",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import conv_arithmetic as ca
-from ..scratch import functional as F
+from ..scratch import functional as sf
 from .checking import Exercise
 
 
@@ -28,7 +28,7 @@ def _output_size_inputs(rng: np.random.Generator) -> tuple:
 
 
 def _conv2d_reference(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    return F.conv2d(image[None, None], kernel[None, None])[0, 0]
+    return sf.conv2d(image[None, None], kernel[None, None])[0, 0]
 
 
 def _conv2d_inputs(rng: np.random.Generator) -> tuple:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..conv_arithmetic import pool_output_size
-from ..scratch import functional as F
+from ..scratch import functional as sf
 from .checking import Exercise
 
 
@@ -56,7 +56,7 @@ def _pool_size_reference(w: int, f: int, s: int, p: int) -> int:
 
 
 def _global_avg_pool_reference(x: np.ndarray) -> np.ndarray:
-    return F.adaptive_avg_pool2d(x, 1)[:, :, 0, 0]
+    return sf.adaptive_avg_pool2d(x, 1)[:, :, 0, 0]
 
 
 EXERCISES: list[Exercise] = [
@@ -66,7 +66,7 @@ EXERCISES: list[Exercise] = [
              "Return (N, C, H/2, W/2).",
         hint="Split each spatial axis into (blocks, 2): x.reshape(N, C, H // 2, 2, W // 2, 2), then take the max "
              "over the two axes of size 2 (axis=(3, 5)). No loops needed.",
-        reference=lambda x: F.max_pool2d(x, 2),
+        reference=lambda x: sf.max_pool2d(x, 2),
         make_inputs=_even_maps,
     ),
     Exercise(
@@ -77,7 +77,7 @@ EXERCISES: list[Exercise] = [
         hint="Loop over the k*k offsets (u, v) inside a window, not over pixels: the (u, v)-th member of every window "
              "is x[:, :, u:u + s*(H_out - 1) + 1:s, v:v + s*(W_out - 1) + 1:s]. "
              "Add those k*k slices up and divide by k*k.",
-        reference=lambda x, k, s: F.avg_pool2d(x, k, s),
+        reference=lambda x, k, s: sf.avg_pool2d(x, k, s),
         make_inputs=_maps_kernel_stride,
     ),
     Exercise(
@@ -87,7 +87,7 @@ EXERCISES: list[Exercise] = [
         hint="Max routes: in each window the whole dy goes to the position of the maximum, the other three get 0. "
              "Recompute y = max_pool(x), upsample it and dy with np.repeat(np.repeat(., 2, axis=2), 2, axis=3), then "
              "dx = dy_up * (x == y_up). (Spreading dy/4 over the window is average pooling's backward.)",
-        reference=lambda dy, x: F.max_pool2d_backward(dy, x, 2),
+        reference=lambda dy, x: sf.max_pool2d_backward(dy, x, 2),
         make_inputs=_backward_inputs,
     ),
     Exercise(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import conv_arithmetic as ca
-from ..scratch import functional as F
+from ..scratch import functional as sf
 from .checking import Exercise
 
 
@@ -25,8 +25,8 @@ def _stack_inputs(rng: np.random.Generator) -> tuple:
 
 def _residual_block_reference(x: np.ndarray, w1: np.ndarray, w2: np.ndarray) -> np.ndarray:
     """relu(conv3x3(relu(conv3x3(x, w1)), w2) + x), padding 1, no bias, no BatchNorm."""
-    out = F.relu(F.conv2d(x, w1, padding=1))
-    return F.relu(F.conv2d(out, w2, padding=1) + x)
+    out = sf.relu(sf.conv2d(x, w1, padding=1))
+    return sf.relu(sf.conv2d(out, w2, padding=1) + x)
 
 
 def _residual_block_inputs(rng: np.random.Generator) -> tuple:

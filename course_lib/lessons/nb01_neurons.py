@@ -22,7 +22,7 @@ from matplotlib.patches import Circle, FancyArrowPatch
 from .. import scratch
 from ..models import ACTIVATIONS, activation_layer, init_
 from ..plots import finish, image_grid
-from ..scratch import functional as F
+from ..scratch import functional as sf
 from ..training import fit, full_batches
 
 # ======================================================================= the neuron picture
@@ -390,7 +390,7 @@ def draw_decision_regions(ax, model: scratch.Module, x: np.ndarray, y: np.ndarra
     """Colour the plane by the model's probability sigma(logit) (contourf), draw the 0.5 line and the points."""
     lo, hi = x.min(axis=0) - 0.3, x.max(axis=0) + 0.3
     g1, g2 = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
-    prob = F.sigmoid(model(np.c_[g1.ravel(), g2.ravel()])[:, 0]).reshape(g1.shape)
+    prob = sf.sigmoid(model(np.c_[g1.ravel(), g2.ravel()])[:, 0]).reshape(g1.shape)
     ax.contourf(g1, g2, prob, levels=np.linspace(0, 1, 11), cmap="RdBu", alpha=0.6)
     ax.contour(g1, g2, prob, levels=[0.5], colors="black", linewidths=1.5)
     ax.scatter(x[:, 0], x[:, 1], c=y, cmap="RdBu", vmin=-0.3, vmax=1.3, s=12, edgecolors="k", linewidths=0.3)
@@ -450,7 +450,7 @@ def relu_interpolant(f, knots: np.ndarray):
     coeffs = np.r_[slopes[0], np.diff(slopes)]
 
     def g(x: np.ndarray) -> np.ndarray:
-        hidden = F.relu(np.asarray(x, dtype=np.float64)[..., None] - knots[:-1])   # (..., units)
+        hidden = sf.relu(np.asarray(x, dtype=np.float64)[..., None] - knots[:-1])   # (..., units)
         return values[0] + hidden @ coeffs
     return g, len(knots) - 1
 
@@ -470,7 +470,7 @@ def plot_relu_approximation(f, lo: float = -np.pi, hi: float = np.pi, units: Seq
 
 def tent(x: np.ndarray) -> np.ndarray:
     """The tent map on [0, 1] written with two ReLUs:  2 relu(x) - 4 relu(x - 1/2)."""
-    return 2 * F.relu(x) - 4 * F.relu(x - 0.5)
+    return 2 * sf.relu(x) - 4 * sf.relu(x - 0.5)
 
 
 def count_linear_pieces(y: np.ndarray, x: np.ndarray) -> int:

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..plots import finish
-from ..scratch import functional as F
+from ..scratch import functional as sf
 
 # The lecture's example (Lintern 2016 [000], from CS231n): scores of one image for three classes,
 # and the correct class is the third one, "dog".
@@ -50,11 +50,11 @@ def loss_report(scores: Sequence[float], target: int, margin: float = 1.0) -> di
         "target": int(target),
         "margin": float(margin),
         "hinge_terms": terms,
-        "hinge": F.hinge_loss(s, y, margin),
-        "hinge_grad": F.hinge_loss_backward(1.0, s, y, margin)[0],
-        "probabilities": F.softmax(s)[0],
-        "cross_entropy": F.cross_entropy(s, y),
-        "cross_entropy_grad": F.cross_entropy_backward(1.0, s, y)[0],
+        "hinge": sf.hinge_loss(s, y, margin),
+        "hinge_grad": sf.hinge_loss_backward(1.0, s, y, margin)[0],
+        "probabilities": sf.softmax(s)[0],
+        "cross_entropy": sf.cross_entropy(s, y),
+        "cross_entropy_grad": sf.cross_entropy_backward(1.0, s, y)[0],
     }
 
 
@@ -66,7 +66,7 @@ def sigmoid_output_gradients(z: np.ndarray, t: float = 1.0) -> dict:
     z: any shape; every entry of the result has the shape of z.
     """
     z = np.asarray(z, dtype=np.float64)
-    y = F.sigmoid(z)
+    y = sf.sigmoid(z)
     return {"z": z, "y": y, "mse_grad": (y - t) * y * (1.0 - y), "ce_grad": y - t}
 
 
@@ -95,7 +95,7 @@ def plot_loss_shapes(m_range: tuple[float, float] = (-3.0, 3.0)) -> Figure:
     ax.plot(m, (m < 0).astype(float), color="0.4", lw=2, label="0-1 loss (counts mistakes)")
     ax.plot(m, np.maximum(0.0, 1.0 - m), lw=2, label="hinge  max(0, 1 - m)")
     ax.plot(m, np.logaddexp(0.0, -m), lw=2, label="cross-entropy  ln(1 + e^-m)")
-    ax.plot(m, 0.5 * (1.0 - F.sigmoid(m)) ** 2, lw=2, label="squared error on sigmoid  ½(1 - σ(m))²")
+    ax.plot(m, 0.5 * (1.0 - sf.sigmoid(m)) ** 2, lw=2, label="squared error on sigmoid  ½(1 - σ(m))²")
     ax.axvline(0, color="k", lw=0.6)
     ax.set(xlabel="margin m = s_correct - s_other  (right of 0: classified correctly)", ylabel="loss",
            title="Every loss is large for mistakes and small for confident right answers")

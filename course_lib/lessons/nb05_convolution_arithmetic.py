@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from .. import conv_arithmetic as ca
 from ..plots import finish, image_grid
-from ..scratch import functional as F
+from ..scratch import functional as sf
 from ..scratch.functional import im2col
 
 INPUT, PADDING, INSERTED = 0, 1, 2
@@ -230,7 +230,7 @@ def frame_strip(size: int, kernel_size: int, stride: int = 1, padding: int = 0, 
     frames = conv_frames(size, kernel_size, stride, padding, dilation)
     out_values = None
     if image is not None and kernel is not None:
-        out_values = F.conv2d(np.asarray(image, float)[None, None], np.asarray(kernel, float)[None, None],
+        out_values = sf.conv2d(np.asarray(image, float)[None, None], np.asarray(kernel, float)[None, None],
                               stride=stride, padding=padding, dilation=dilation)[0, 0]
     return _strip(frames, steps, max_frames, title, image, kernel, out_values)
 
@@ -355,7 +355,7 @@ def plot_multichannel(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, strid
     """
     x, weight, bias = (np.asarray(a, dtype=float) for a in (x, weight, bias))
     c_in, c_out, k = x.shape[0], weight.shape[0], weight.shape[-1]
-    out = F.conv2d(x[None], weight, bias, stride=stride, padding=padding)[0]
+    out = sf.conv2d(x[None], weight, bias, stride=stride, padding=padding)[0]
     x_pad = np.pad(x, ((0, 0), (padding, padding), (padding, padding)))
     rows = max(c_in, c_out)
     view = x_pad.shape[-1]                       # every panel as wide as the padded input: equal cells

@@ -20,7 +20,7 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from ..conv_arithmetic import exact_output_size, pool_output_size
 from ..plots import finish
-from ..scratch import functional as F
+from ..scratch import functional as sf
 
 POOL_KINDS: tuple[str, ...] = ("max", "avg", "l2")
 POOL_NAMES: dict[str, str] = {"max": "max pooling", "avg": "average pooling", "l2": "L2 pooling"}
@@ -55,10 +55,10 @@ def pool(x: np.ndarray, kind: str, kernel_size: int, stride: int | None = None) 
     """
     _check_kind(kind)
     if kind == "max":
-        return F.max_pool2d(x, kernel_size, stride)
+        return sf.max_pool2d(x, kernel_size, stride)
     if kind == "avg":
-        return F.avg_pool2d(x, kernel_size, stride)
-    return F.lp_pool2d(x, 2, kernel_size, stride)
+        return sf.avg_pool2d(x, kernel_size, stride)
+    return sf.lp_pool2d(x, 2, kernel_size, stride)
 
 
 def pool_backward(grad_output: np.ndarray, x: np.ndarray, kind: str, kernel_size: int,
@@ -70,10 +70,10 @@ def pool_backward(grad_output: np.ndarray, x: np.ndarray, kind: str, kernel_size
     """
     _check_kind(kind)
     if kind == "max":
-        return F.max_pool2d_backward(grad_output, x, kernel_size, stride)
+        return sf.max_pool2d_backward(grad_output, x, kernel_size, stride)
     if kind == "avg":
-        return F.avg_pool2d_backward(grad_output, x, kernel_size, stride)
-    return F.lp_pool2d_backward(grad_output, x, 2, kernel_size, stride)
+        return sf.avg_pool2d_backward(grad_output, x, kernel_size, stride)
+    return sf.lp_pool2d_backward(grad_output, x, 2, kernel_size, stride)
 
 
 def window_coverage(size: int, kernel_size: int, stride: int) -> np.ndarray:
@@ -123,7 +123,7 @@ def edge_feature_map(image: np.ndarray) -> np.ndarray:
     Pixels are scaled to 0..1 (not standardized) so that the zero padding looks like background.
     """
     x = np.asarray(image, dtype=np.float64)[None, None] / 255.0          # (1, 1, 28, 28)
-    return F.relu(F.conv2d(x, EDGE_FILTER[None, None], padding=1))[0, 0]
+    return sf.relu(sf.conv2d(x, EDGE_FILTER[None, None], padding=1))[0, 0]
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int = 10) -> np.ndarray:
@@ -232,7 +232,7 @@ def plot_pool_gradients(x: np.ndarray = CS231N_EXAMPLE, grad_output: np.ndarray 
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.6))
     for ax, kind in zip(axes, POOL_KINDS):
         dx = pool_backward(dy[None, None], x[None, None], kind, kernel_size, stride)[0, 0]
-        _, where = F.max_pool2d(x[None, None], kernel_size, stride, return_indices=True)
+        _, where = sf.max_pool2d(x[None, None], kernel_size, stride, return_indices=True)
         texts = [[f"x={x[r, c]:g}\ndx={dx[r, c]:.3g}" for c in range(x.shape[1])] for r in range(x.shape[0])]
         colours = [["white"] * x.shape[1] for _ in range(x.shape[0])]
         for i in range(oh):

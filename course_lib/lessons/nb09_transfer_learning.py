@@ -26,7 +26,7 @@ from typing import Optional, Sequence, Union
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-import torch.nn.functional as TF
+import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
 
@@ -75,9 +75,9 @@ def augment(x: torch.Tensor, generator: torch.Generator, max_shift: float = 2.0,
     tx, ty = u[:, 1] * max_shift * 2 / w, u[:, 2] * max_shift * 2 / h  # pixels -> grid units (2 = the width)
     cos, sin = torch.cos(angle), torch.sin(angle)
     theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
-    grid = TF.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
     background = x.amin()
-    return TF.grid_sample(x - background, grid, align_corners=False, padding_mode="zeros") + background
+    return F.grid_sample(x - background, grid, align_corners=False, padding_mode="zeros") + background
 
 
 def steps_for(n: int, classes: int = 5) -> int:
@@ -427,7 +427,7 @@ def digits_to_imagenet(images, size: int = 64) -> torch.Tensor:
     with ImageNet's channel means and standard deviations.
     """
     x = torch.as_tensor(np.asarray(images), dtype=torch.float32).unsqueeze(1) / 255.0
-    x = TF.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
+    x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False).repeat(1, 3, 1, 1)
     mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)
     return (x - mean) / std

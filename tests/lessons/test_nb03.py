@@ -9,7 +9,7 @@ from course_lib.exercises import EXERCISES, check
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb03 import tuple_answer
 from course_lib.parity import compare
-from course_lib.scratch import functional as F
+from course_lib.scratch import functional as sf
 
 
 def test_sigmoid_circuit_reproduces_the_lecture_numbers():
@@ -158,7 +158,7 @@ def test_relu_backward_exercise_catches_gradient_at_zero():
 
 def test_softmax_ce_exercise_names_a_missing_mean():
     def no_mean(s, y):
-        return F.cross_entropy_backward(1.0, s, y) * len(y)
+        return sf.cross_entropy_backward(1.0, s, y) * len(y)
     with pytest.raises(ExerciseFailed, match="times the expected"):
         run_check(EXERCISES["03.softmax_ce_backward"], no_mean)
 

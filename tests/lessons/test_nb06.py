@@ -4,13 +4,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as TF
+import torch.nn.functional as F
 
 from course_lib.lessons import nb06_pooling as pv
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb06 import EXERCISES as NB06
 from course_lib.parity import compare
-from course_lib.scratch import functional as F
+from course_lib.scratch import functional as sf
 
 BY_KEY = {ex.key: ex for ex in NB06}
 
@@ -40,7 +40,7 @@ def test_lecture_window_and_cs231n_example():
 def test_pool_and_backward_match_torch(kind, kernel, stride, rng):
     x = rng.standard_normal((2, 3, 7, 8))
     x_t = torch.tensor(x, requires_grad=True)
-    y_t = {"max": TF.max_pool2d, "avg": TF.avg_pool2d}.get(kind, lambda a, k, s: TF.lp_pool2d(a, 2, k, s))(
+    y_t = {"max": F.max_pool2d, "avg": F.avg_pool2d}.get(kind, lambda a, k, s: F.lp_pool2d(a, 2, k, s))(
         x_t, kernel, stride)
     g = rng.standard_normal(tuple(y_t.shape))
     (y_t * torch.from_numpy(g)).sum().backward()
@@ -86,7 +86,7 @@ def test_pooling_makes_features_less_sensitive_to_a_one_pixel_shift(digits):
     fmap = np.stack([pv.edge_feature_map(d) for d in digits])[:, None]
     moved = np.stack([pv.edge_feature_map(d) for d in pv.shift_images(digits, 0, 1)])[:, None]
     unpooled = pv.relative_change(fmap, moved).mean()
-    pooled = pv.relative_change(F.max_pool2d(fmap, 2), F.max_pool2d(moved, 2)).mean()
+    pooled = pv.relative_change(sf.max_pool2d(fmap, 2), sf.max_pool2d(moved, 2)).mean()
     assert pooled < unpooled
 
 

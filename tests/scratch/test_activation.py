@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as TF
+import torch.nn.functional as F
 
 from course_lib import scratch
-from course_lib.scratch import functional as F
+from course_lib.scratch import functional as sf
 
 from parity_helpers import assert_close, check_layer, t
 
@@ -30,12 +30,12 @@ def test_layer_matches_torch(make_ours, make_theirs, shape, device, rng):
 
 
 ACTIVATIONS = [
-    (F.relu, F.relu_backward, torch.relu, "input"),
-    (F.leaky_relu, F.leaky_relu_backward, TF.leaky_relu, "input"),
-    (F.sigmoid, F.sigmoid_backward, torch.sigmoid, "output"),
-    (F.tanh, F.tanh_backward, torch.tanh, "output"),
-    (F.softmax, F.softmax_backward, lambda x: torch.softmax(x, -1), "output"),
-    (F.log_softmax, F.log_softmax_backward, lambda x: torch.log_softmax(x, -1), "output"),
+    (sf.relu, sf.relu_backward, torch.relu, "input"),
+    (sf.leaky_relu, sf.leaky_relu_backward, F.leaky_relu, "input"),
+    (sf.sigmoid, sf.sigmoid_backward, torch.sigmoid, "output"),
+    (sf.tanh, sf.tanh_backward, torch.tanh, "output"),
+    (sf.softmax, sf.softmax_backward, lambda x: torch.softmax(x, -1), "output"),
+    (sf.log_softmax, sf.log_softmax_backward, lambda x: torch.log_softmax(x, -1), "output"),
 ]
 
 
@@ -53,6 +53,6 @@ def test_functional_activation_matches_torch(forward, backward, torch_fn, saved,
 
 def test_sigmoid_and_softmax_are_stable_at_extremes():
     x = np.array([[-1000.0, 0.0, 1000.0]])
-    assert np.array_equal(F.sigmoid(x), [[0.0, 0.5, 1.0]])
-    assert np.allclose(F.softmax(x), [[0, 0, 1]])
-    assert np.isfinite(F.log_softmax(x)).all()
+    assert np.array_equal(sf.sigmoid(x), [[0.0, 0.5, 1.0]])
+    assert np.allclose(sf.softmax(x), [[0, 0, 1]])
+    assert np.isfinite(sf.log_softmax(x)).all()

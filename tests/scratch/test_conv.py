@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as TF
+import torch.nn.functional as F
 
 from course_lib import scratch
-from course_lib.scratch import functional as F
+from course_lib.scratch import functional as sf
 
 from parity_helpers import assert_close, check_layer, t
 
@@ -39,11 +39,11 @@ def test_conv2d_without_bias(device, rng):
 def test_loop_and_vectorised_convolutions_agree(c_in, c_out, k, s, p, d, h, w, rng):
     x, weight = rng.standard_normal((2, c_in, h, w)), rng.standard_normal((c_out, c_in, *np.broadcast_to(k, 2)))
     bias = rng.standard_normal(c_out)
-    fast = F.conv2d(x, weight, bias, s, p, d)
-    assert_close(F.conv2d_loops(x, weight, bias, s, p, d), fast, "forward")
+    fast = sf.conv2d(x, weight, bias, s, p, d)
+    assert_close(sf.conv2d_loops(x, weight, bias, s, p, d), fast, "forward")
     g = rng.standard_normal(fast.shape)
-    for slow, quick, name in zip(F.conv2d_loops_backward(g, x, weight, s, p, d),
-                                 F.conv2d_backward(g, x, weight, s, p, d), ("dx", "dW", "db")):
+    for slow, quick, name in zip(sf.conv2d_loops_backward(g, x, weight, s, p, d),
+                                 sf.conv2d_backward(g, x, weight, s, p, d), ("dx", "dW", "db")):
         assert_close(slow, quick, name)
 
 
@@ -67,9 +67,9 @@ def test_conv_transpose2d_matches_torch(c_in, c_out, k, s, p, op, d, h, w, devic
 def test_transposed_convolution_is_the_gradient_of_a_convolution(rng):
     """<conv(x), y> = <x, conv_transpose(y)> for the same weight: the two maps are adjoint."""
     x, weight = rng.standard_normal((1, 2, 9, 9)), rng.standard_normal((3, 2, 3, 3))
-    y = rng.standard_normal(F.conv2d(x, weight, stride=2, padding=1).shape)
-    lhs = np.sum(F.conv2d(x, weight, stride=2, padding=1) * y)
-    rhs = np.sum(x * F.conv_transpose2d(y, weight, stride=2, padding=1))
+    y = rng.standard_normal(sf.conv2d(x, weight, stride=2, padding=1).shape)
+    lhs = np.sum(sf.conv2d(x, weight, stride=2, padding=1) * y)
+    rhs = np.sum(x * sf.conv_transpose2d(y, weight, stride=2, padding=1))
     assert lhs == pytest.approx(rhs, rel=1e-12)
 
 
@@ -95,16 +95,16 @@ def test_gradcheck_conv_and_pool(module, rng):
 def test_conv_worked_example_from_the_lecture():
     image = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1], [0, 0, 1, 1, 0], [0, 1, 1, 0, 0]], float)
     kernel = np.array([[1, 0, 1], [0, 1, 0], [1, 0, 1]], float)
-    out = F.conv2d(image[None, None], kernel[None, None])[0, 0]
+    out = sf.conv2d(image[None, None], kernel[None, None])[0, 0]
     assert np.array_equal(out, [[4, 3, 4], [2, 4, 3], [2, 3, 4]])
 
 
 def test_float32_stays_float32(rng):
     x = rng.standard_normal((1, 2, 6, 6)).astype(np.float32)
     w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
-    assert F.conv2d(x, w).dtype == np.float32
-    assert all(g.dtype == np.float32 for g in F.conv2d_backward(np.ones((1, 3, 4, 4), np.float32), x, w))
-    assert F.max_pool2d(x, 2).dtype == np.float32
+    assert sf.conv2d(x, w).dtype == np.float32
+    assert all(g.dtype == np.float32 for g in sf.conv2d_backward(np.ones((1, 3, 4, 4), np.float32), x, w))
+    assert sf.max_pool2d(x, 2).dtype == np.float32
 
 
 @pytest.mark.parametrize("call, message", [
@@ -137,7 +137,7 @@ def test_state_dict_of_conv_layers_matches_torch():
 
 def test_functional_conv2d_matches_torch_functional(device, rng):
     x, w, b = rng.standard_normal((2, 3, 10, 9)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
-    assert_close(F.conv2d(x, w, b, 2, 1, 1), TF.conv2d(t(x, device), t(w, device), t(b, device), 2, 1, 1), "conv2d")
+    assert_close(sf.conv2d(x, w, b, 2, 1, 1), F.conv2d(t(x, device), t(w, device), t(b, device), 2, 1, 1), "conv2d")
 
 
 @pytest.mark.parametrize("activation, pool", [("relu", "max"), ("tanh", "avg")])
@@ -186,11 +186,11 @@ def test_grouped_conv2d_has_torchs_positional_order_and_weight_shape():
 def test_functional_grouped_conv2d_and_backward_match_torch(device, rng):
     x, w, b = rng.standard_normal((2, 6, 8, 7)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     xt, wt, bt = t(x, device, grad=True), t(w, device, grad=True), t(b, device, grad=True)
-    yt = TF.conv2d(xt, wt, bt, 2, 1, 1, 2)
+    yt = F.conv2d(xt, wt, bt, 2, 1, 1, 2)
     g = rng.standard_normal(tuple(yt.shape))
     yt.backward(t(g, device))
-    assert_close(F.conv2d(x, w, b, 2, 1, 1, 2), yt, "grouped conv2d")
-    for ours, theirs, name in zip(F.conv2d_backward(g, x, w, 2, 1, 1, 2), (xt, wt, bt), ("dx", "dW", "db")):
+    assert_close(sf.conv2d(x, w, b, 2, 1, 1, 2), yt, "grouped conv2d")
+    for ours, theirs, name in zip(sf.conv2d_backward(g, x, w, 2, 1, 1, 2), (xt, wt, bt), ("dx", "dW", "db")):
         assert_close(ours, theirs.grad, f"grouped conv2d {name}")
 
 
@@ -206,4 +206,4 @@ def test_conv2d_groups_that_do_not_divide_the_channels_are_explained(c_in, c_out
 
 def test_functional_grouped_conv2d_names_the_channel_mismatch(rng):
     with pytest.raises(ValueError, match=r"input has 5 channels .* expects C = 3 \* 2 = 6"):
-        F.conv2d(rng.standard_normal((1, 5, 6, 6)), rng.standard_normal((4, 3, 3, 3)), groups=2)
+        sf.conv2d(rng.standard_normal((1, 5, 6, 6)), rng.standard_normal((4, 3, 3, 3)), groups=2)

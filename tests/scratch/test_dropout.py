@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from course_lib import scratch
-from course_lib.scratch import functional as F
+from course_lib.scratch import functional as sf
 from course_lib.scratch.dropout import Dropout
 
 
@@ -60,10 +60,10 @@ def test_dropout_rejects_p_outside_0_1(p):
 def test_functional_dropout_pair_is_what_the_module_does(rng):
     x, g = rng.standard_normal((6, 5)), rng.standard_normal((6, 5))
     scratch.manual_seed(3)
-    y, mask = F.dropout(x, 0.4, training=True, return_mask=True)
+    y, mask = sf.dropout(x, 0.4, training=True, return_mask=True)
     scratch.manual_seed(3)
     layer = Dropout(0.4)
     assert np.array_equal(layer(x), y)
-    assert np.array_equal(layer.backward(g), F.dropout_backward(g, mask))
+    assert np.array_equal(layer.backward(g), sf.dropout_backward(g, mask))
     assert set(np.unique(mask)) <= {0.0, 1 / 0.6}
-    assert F.dropout(x, 0.4, training=False) is x
+    assert sf.dropout(x, 0.4, training=False) is x

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as TF
+import torch.nn.functional as F
 
 from course_lib import scratch
 from course_lib.models import mlp
-from course_lib.scratch import functional as F
+from course_lib.scratch import functional as sf
 
 from parity_helpers import assert_close, check_layer, t
 
@@ -21,11 +21,11 @@ def test_mlp_matches_torch(activation, device, rng):
 def test_linear_functional_matches_torch(device, rng):
     x, w, b = rng.standard_normal((5, 4)), rng.standard_normal((3, 4)), rng.standard_normal(3)
     xt, wt, bt = (t(a, device, grad=True) for a in (x, w, b))
-    yt = TF.linear(xt, wt, bt)
+    yt = F.linear(xt, wt, bt)
     g = rng.standard_normal((5, 3))
     yt.backward(t(g, device))
-    assert_close(F.linear(x, w, b), yt, "linear")
-    for ours, theirs, name in zip(F.linear_backward(g, x, w), (xt, wt, bt), ("dx", "dW", "db")):
+    assert_close(sf.linear(x, w, b), yt, "linear")
+    for ours, theirs, name in zip(sf.linear_backward(g, x, w), (xt, wt, bt), ("dx", "dW", "db")):
         assert_close(ours, theirs.grad, name)
 
 
@@ -41,7 +41,7 @@ def test_full_training_step_matches_torch(device, rng):
     crit = scratch.CrossEntropyLoss()
     for _ in range(3):
         opt_t.zero_grad()
-        TF.cross_entropy(theirs(t(x, device)), torch.tensor(y, device=device)).backward()
+        F.cross_entropy(theirs(t(x, device)), torch.tensor(y, device=device)).backward()
         opt_t.step()
         opt.zero_grad()
         crit(ours(x), y)
@@ -69,7 +69,7 @@ def test_linear_rejects_non_positive_sizes():
 
 def test_functional_linear_shape_mismatch():
     with pytest.raises(ValueError, match=r"x has shape \(2, 3\).*weight has shape \(4, 5\)"):
-        F.linear(np.zeros((2, 3)), np.zeros((4, 5)))
+        sf.linear(np.zeros((2, 3)), np.zeros((4, 5)))
 
 
 def test_non_numeric_input_is_refused():

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as TF
+import torch.nn.functional as F
 
 from course_lib import scratch
-from course_lib.scratch import functional as F
+from course_lib.scratch import functional as sf
 
 from parity_helpers import assert_close, t
 
@@ -18,32 +18,32 @@ def class_problem(rng, n=7, c=5, scale=3.0):
 def test_cross_entropy_matches_torch(reduction, device, rng):
     s, y = class_problem(rng)
     st = t(s, device, grad=True)
-    loss_t = TF.cross_entropy(st, torch.tensor(y, device=device), reduction=reduction)
+    loss_t = F.cross_entropy(st, torch.tensor(y, device=device), reduction=reduction)
     loss_t.backward()
     crit = scratch.CrossEntropyLoss(reduction=reduction)
     assert_close(crit(s, y), loss_t, "loss")
     assert_close(crit.backward(), st.grad, "grad")
-    assert_close(F.cross_entropy(s, y, reduction), loss_t, "functional loss")
+    assert_close(sf.cross_entropy(s, y, reduction), loss_t, "functional loss")
 
 
 def test_hinge_loss_is_num_classes_times_multi_margin_loss(device, rng):
     s, y = class_problem(rng, c=4)
     st = t(s, device, grad=True)
-    loss_t = 4 * TF.multi_margin_loss(st, torch.tensor(y, device=device), margin=1.0)
+    loss_t = 4 * F.multi_margin_loss(st, torch.tensor(y, device=device), margin=1.0)
     loss_t.backward()
-    assert_close(F.hinge_loss(s, y), loss_t, "hinge")
-    assert_close(F.hinge_loss_backward(1.0, s, y), st.grad, "hinge grad")
+    assert_close(sf.hinge_loss(s, y), loss_t, "hinge")
+    assert_close(sf.hinge_loss_backward(1.0, s, y), st.grad, "hinge grad")
 
 
 def test_hinge_loss_lecture_example():
-    assert F.hinge_loss(np.array([[-2.85, 0.86, 0.28]]), np.array([2])) == pytest.approx(1.58)
+    assert sf.hinge_loss(np.array([[-2.85, 0.86, 0.28]]), np.array([2])) == pytest.approx(1.58)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 def test_mse_matches_torch(reduction, device, rng):
     a, b = rng.standard_normal((4, 3, 2)), rng.standard_normal((4, 3, 2))
     at = t(a, device, grad=True)
-    loss_t = TF.mse_loss(at, t(b, device), reduction=reduction)
+    loss_t = F.mse_loss(at, t(b, device), reduction=reduction)
     loss_t.backward()
     crit = scratch.MSELoss(reduction=reduction)
     assert_close(crit(a, b), loss_t, "mse")
@@ -54,7 +54,7 @@ def test_mse_matches_torch(reduction, device, rng):
 def test_bce_with_logits_matches_torch(reduction, device, rng):
     x, target = 20 * rng.standard_normal((6, 3)), rng.random((6, 3))
     xt = t(x, device, grad=True)
-    loss_t = TF.binary_cross_entropy_with_logits(xt, t(target, device), reduction=reduction)
+    loss_t = F.binary_cross_entropy_with_logits(xt, t(target, device), reduction=reduction)
     loss_t.backward()
     crit = scratch.BCEWithLogitsLoss(reduction=reduction)
     assert_close(crit(x, target), loss_t, "bce")
@@ -81,12 +81,12 @@ def test_cross_entropy_bad_labels(target, message):
 
 def test_cross_entropy_needs_two_dimensional_scores():
     with pytest.raises(ValueError, match=r"rank 2 \(\(N, C\)"):
-        F.cross_entropy(np.zeros(3), np.array([0]))
+        sf.cross_entropy(np.zeros(3), np.array([0]))
 
 
 def test_hinge_loss_bad_labels():
     with pytest.raises(ValueError, match="labels must be in 0..1"):
-        F.hinge_loss(np.zeros((1, 2)), np.array([2]))
+        sf.hinge_loss(np.zeros((1, 2)), np.array([2]))
 
 
 @pytest.mark.parametrize("criterion", [scratch.MSELoss(), scratch.BCEWithLogitsLoss()])
@@ -108,7 +108,7 @@ def test_bad_reduction():
 ])
 def test_every_loss_backward_takes_grad_output_first_and_is_the_gradient(loss, make_target, rng):
     """f_backward(grad_output, input, target): grad_output scales the gradient of f(input, target)."""
-    forward, backward = getattr(F, loss), getattr(F, f"{loss}_backward")
+    forward, backward = getattr(sf, loss), getattr(sf, f"{loss}_backward")
     s = rng.standard_normal((4, 3))
     target = make_target(rng, s)
     numeric = scratch.numerical_gradient(lambda: forward(s, target), s)

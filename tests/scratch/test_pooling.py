@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course_lib import scratch
-from course_lib.scratch import functional as F
+from course_lib.scratch import functional as sf
 
 from parity_helpers import check_layer
 
@@ -42,10 +42,10 @@ def test_adaptive_avg_pool_matches_torch(output_size, h, w, device, rng):
 
 def test_pooling_worked_examples():
     x = np.array([[1.0, 2.0], [3.0, 4.0]])[None, None]
-    assert F.max_pool2d(x, 2).item() == 4
-    assert F.avg_pool2d(x, 2).item() == 2.5
-    assert F.lp_pool2d(x, 2, 2).item() == pytest.approx(np.sqrt(30))
+    assert sf.max_pool2d(x, 2).item() == 4
+    assert sf.avg_pool2d(x, 2).item() == 2.5
+    assert sf.lp_pool2d(x, 2, 2).item() == pytest.approx(np.sqrt(30))
     cs231n = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]], dtype=float)[None, None]
-    assert np.array_equal(F.max_pool2d(cs231n, 2)[0, 0], [[6, 8], [3, 4]])
-    grad = F.max_pool2d_backward(np.ones((1, 1, 2, 2)), cs231n, 2)[0, 0]
+    assert np.array_equal(sf.max_pool2d(cs231n, 2)[0, 0], [[6, 8], [3, 4]])
+    grad = sf.max_pool2d_backward(np.ones((1, 1, 2, 2)), cs231n, 2)[0, 0]
     assert np.array_equal(grad, [[0, 0, 0, 0], [0, 1, 0, 1], [1, 0, 0, 0], [0, 0, 0, 1]])
