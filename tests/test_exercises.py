@@ -89,3 +89,26 @@ def test_blank_notebook_writes_a_runnable_learner_copy(tmp_path):
     namespace = {"np": np, "check": lambda key, f: run_check(RELU, f)}
     with pytest.raises(ExerciseFailed, match="not attempted yet"):
         exec(cells[0]["source"], namespace)
+
+
+DECLARED_MISTAKES = [(key, name) for key, ex in exercises.EXERCISES.items() for name in ex.mistakes]
+
+
+@pytest.mark.parametrize("key, mistake", DECLARED_MISTAKES, ids=[f"{k}: {m}" for k, m in DECLARED_MISTAKES])
+def test_every_declared_common_mistake_is_rejected(key, mistake):
+    ex = exercises.EXERCISES[key]
+    with pytest.raises(ExerciseFailed):
+        run_check(ex, ex.mistakes[mistake])
+
+
+@pytest.mark.parametrize("key", ["03.numerical_gradient", "05.output_size", "08.batchnorm_train"])
+def test_the_checkers_that_once_let_a_mistake_pass_declare_it(key):
+    """Issue 9 found each of these accepting a wrong answer (x[i] not put back, padding counted once,
+    the whole array normalised); each now declares that mistake, and the test above rejects it."""
+    assert exercises.EXERCISES[key].mistakes
+
+
+def test_inputs_that_cannot_tell_a_mistake_apart_let_it_pass():
+    lenient = Exercise(key="t.abs", task="", hint="", reference=np.abs, make_inputs=lambda rng: (rng.random(4),),
+                       mistakes={"identity": lambda x: x})
+    assert "correct" in run_check(lenient, lenient.mistakes["identity"])   # positive inputs cannot tell them apart

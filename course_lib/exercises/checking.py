@@ -18,6 +18,8 @@ class Exercise:
 
     ``reference(*args)`` is the model answer; ``make_inputs(rng)`` returns a tuple of fresh random
     arguments; for a plain number exercise, ``expected`` is the value and the other two stay None.
+    ``mistakes`` maps a common wrong answer's description to a function that makes it; the inputs must
+    tell each of them from the reference (tests/test_exercises.py proves the checker rejects them all).
     """
 
     key: str
@@ -30,6 +32,7 @@ class Exercise:
     atol: float = 1e-9
     trials: int = 3
     extra: dict = field(default_factory=dict)
+    mistakes: dict[str, Callable] = field(default_factory=dict)
 
 
 def _describe(args: tuple) -> str:

@@ -82,19 +82,44 @@ def _ce_inputs(rng: np.random.Generator) -> tuple:
 
 
 class SmoothFunction:
-    """f(x) = sum(a * sin(x)) + 0.5 * sum(x**2), with its exact gradient ``grad(x) = a cos(x) + x``."""
+    """f(x) = sum(a * sin(x)) + 0.5 * (sum(x))**2, with its exact gradient ``grad(x) = a cos(x) + sum(x)``.
+
+    The squared sum couples every entry with every other, so an answer that leaves x[i] shifted after
+    measuring it gets the later entries wrong (a separable f would not notice)."""
 
     def __init__(self, a: np.ndarray) -> None:
         self.a = a
 
     def __call__(self, x: np.ndarray) -> float:
-        return float(np.sum(self.a * np.sin(x)) + 0.5 * np.sum(x**2))
+        return float(np.sum(self.a * np.sin(x)) + 0.5 * np.sum(x) ** 2)
 
     def grad(self, x: np.ndarray) -> np.ndarray:
-        return self.a * np.cos(x) + x
+        return self.a * np.cos(x) + np.sum(x)
 
     def __repr__(self) -> str:
-        return "f(x) = sum(a*sin(x)) + 0.5*sum(x**2)"
+        return "f(x) = sum(a*sin(x)) + 0.5*sum(x)**2"
+
+
+def _numgrad_not_restoring_x(f, x, h=1e-5):
+    """A common mistake: x[i] is moved to x[i] + h, then to x[i] - h, and never put back."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += h
+        plus = f(x)
+        x[i] -= 2 * h
+        grad[i] = (plus - f(x)) / (2 * h)
+    return grad
+
+
+def _numgrad_forward_differences(f, x, h=1e-5):
+    """A common mistake: forward differences (f(x + h) - f(x)) / h, only accurate to O(h)."""
+    grad, base = np.zeros_like(x), f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (f(x) - base) / h
+        x[i] = old
+    return grad
 
 
 def _numgrad_inputs(rng: np.random.Generator) -> tuple:
@@ -137,5 +162,7 @@ EXERCISES: list[Exercise] = [
         hint="Centred differences, one entry at a time: (f(x + h e_i) - f(x - h e_i)) / (2h) with h = 1e-5; "
              "put x[i] back afterwards. Forward differences (f(x + h) - f(x)) / h are only accurate to O(h).",
         reference=lambda f, x: f.grad(x), make_inputs=_numgrad_inputs, rtol=1e-6, atol=1e-7,
+        mistakes={"x[i] not put back": _numgrad_not_restoring_x,
+                  "forward differences": _numgrad_forward_differences},
     ),
 ]

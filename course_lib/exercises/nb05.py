@@ -18,11 +18,13 @@ def _output_size_reference(W: int, F_: int, P: int, S: int) -> int:
 
 
 def _output_size_inputs(rng: np.random.Generator) -> tuple:
-    """(W, F, P, S) with F <= W + 2P; when S > 1, S does not divide W - F + 2P (torch floors)."""
-    S = int(rng.integers(1, 5))
-    F_, P = int(rng.integers(1, 8)), int(rng.integers(0, 4))
+    """(W, F, P, S) with F <= W + 2P, stride S in 2..3 that never divides W - F + 2P (torch floors), and
+    padding P >= S, so that counting the padding once, forgetting it, rounding up or not rounding at all
+    each give another number than the right answer."""
+    S = int(rng.integers(2, 4))
+    F_, P = int(rng.integers(1, 8)), int(rng.integers(S, 4))
     W = int(rng.integers(max(1, F_ - 2 * P), 65))
-    while S > 1 and (W - F_ + 2 * P) % S == 0:
+    while (W - F_ + 2 * P) % S == 0:
         W += 1
     return W, F_, P, S
 
@@ -68,6 +70,10 @@ EXERCISES: list[Exercise] = [
         reference=_output_size_reference,
         make_inputs=_output_size_inputs,
         trials=6,
+        mistakes={"padding counted once, (W - F + P)//S + 1": lambda W, F_, P, S: (W - F_ + P) // S + 1,
+                  "padding forgotten, (W - F)//S + 1": lambda W, F_, P, S: (W - F_) // S + 1,
+                  "rounded up": lambda W, F_, P, S: -(-(W - F_ + 2 * P) // S) + 1,
+                  "not rounded, (W - F + 2P)/S + 1": lambda W, F_, P, S: (W - F_ + 2 * P) / S + 1},
     ),
     Exercise(
         key="05.conv2d_single_channel",

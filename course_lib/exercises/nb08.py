@@ -44,7 +44,9 @@ def _saturated_reference(s: np.ndarray) -> float:
 
 
 def _bn_inputs(rng: np.random.Generator) -> tuple:
-    n, d = int(rng.integers(2, 20)), int(rng.integers(1, 8))
+    """x (N, D) with D >= 2 features of different means and scales: normalising the whole array, or the
+    rows, differs from normalising each column."""
+    n, d = int(rng.integers(2, 20)), int(rng.integers(2, 8))
     return (rng.normal(rng.normal(0, 5, d), rng.uniform(0.5, 4, d), size=(n, d)),)
 
 
@@ -99,6 +101,10 @@ EXERCISES: list[Exercise] = [
         make_inputs=_bn_inputs,
         rtol=1e-6,
         atol=1e-8,
+        mistakes={"the whole array at once": lambda x: (x - x.mean()) / np.sqrt(x.var() + 1e-5),
+                  "per example (axis=1)": lambda x: (x - x.mean(axis=1, keepdims=True))
+                  / np.sqrt(x.var(axis=1, keepdims=True) + 1e-5),
+                  "unbiased variance (ddof=1)": lambda x: (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0, ddof=1) + 1e-5)},
     ),
     Exercise(
         key="08.early_stopping",
