@@ -1,7 +1,7 @@
 """Exercises that answer back: ``check("02.softmax", my_softmax)``.
 
 Each notebook's exercises live in ``nbXX.py`` beside this file. ``check`` runs the learner's
-function on fresh random inputs against the reference and raises ``ExerciseFailed`` with a
+function on hidden test inputs against the reference and raises ``ExerciseFailed`` with a
 precise message (which entries, which shapes, a hint) when something is off.
 
 Instructors make learner copies (solutions replaced by stubs) with

@@ -16,7 +16,7 @@ class ExerciseFailed(AssertionError):
 class Exercise:
     """One checkable exercise.
 
-    ``reference(*args)`` is the model answer; ``make_inputs(rng)`` returns a tuple of fresh random
+    ``reference(*args)`` is the model answer; ``make_inputs(rng)`` returns a tuple of random
     arguments; for a plain number exercise, ``expected`` is the value and the other two stay None.
     ``mistakes`` maps a common wrong answer's description to a function that makes it; the inputs must
     tell each of them from the reference (tests/test_exercises.py proves the checker rejects them all).
@@ -90,4 +90,4 @@ def run_check(ex: Exercise, answer) -> str:
             compare_answer(ex.key, got, want, ex.rtol, ex.atol, f"for inputs ({_describe(args)}), ", ex.hint)
     except NotImplementedError:
         raise ExerciseFailed(f"{ex.key}: not attempted yet — {ex.task}\nHint: {ex.hint}") from None
-    return f"✔ {ex.key}: correct on {ex.trials} fresh random inputs."
+    return f"✔ {ex.key}: correct on {ex.trials} hidden test inputs (the same ones on every run)."

@@ -1,6 +1,6 @@
 """Exercises of notebook 01: neurons and activation functions.
 
-Each reference is the model answer; ``make_inputs(rng)`` draws fresh inputs for every check,
+Each reference is the model answer; ``make_inputs(rng)`` draws the test inputs (seeded by the exercise key),
 including the awkward cases (very large |x|, exact zeros) where a near-miss shows.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Exercises of notebook 02: losses and regularisation.
 
-Each reference is the course's own answer; ``make_inputs`` draws fresh random arguments, with scores
-large enough (hundreds) that a softmax written without the max-subtraction trick overflows.
+Each reference is the course's own answer; ``make_inputs`` draws random arguments (seeded by the exercise
+key), with scores large enough (hundreds) that a softmax written without the max-subtraction trick overflows.
 """
 from __future__ import annotations
 

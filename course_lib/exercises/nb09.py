@@ -1,6 +1,6 @@
 """Exercises of notebook 09: transfer learning.
 
-Four small pieces of the notebook's experiment, each checked on fresh random inputs: choosing n labelled
+Four small pieces of the notebook's experiment, each checked on hidden test inputs: choosing n labelled
 examples per class, shifting images (data augmentation), per-layer learning rates (the decks' "small
 learning rate for the first layers") and recall @ k (the Behold.ai slide's metric).
 """
