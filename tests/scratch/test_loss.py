@@ -39,26 +39,24 @@ def test_hinge_loss_lecture_example():
     assert sf.hinge_loss(np.array([[-2.85, 0.86, 0.28]]), np.array([2])) == pytest.approx(1.58)
 
 
-@pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_mse_matches_torch(reduction, device, rng):
-    a, b = rng.standard_normal((4, 3, 2)), rng.standard_normal((4, 3, 2))
-    at = t(a, device, grad=True)
-    loss_t = F.mse_loss(at, t(b, device), reduction=reduction)
-    loss_t.backward()
-    crit = scratch.MSELoss(reduction=reduction)
-    assert_close(crit(a, b), loss_t, "mse")
-    assert_close(crit.backward(), at.grad, "mse grad")
+ELEMENTWISE_LOSSES = {   # scratch module, torch function, (input, target) maker
+    "mse": (scratch.MSELoss, F.mse_loss, lambda rng: (rng.standard_normal((4, 3, 2)), rng.standard_normal((4, 3, 2)))),
+    "bce": (scratch.BCEWithLogitsLoss, F.binary_cross_entropy_with_logits,
+            lambda rng: (20 * rng.standard_normal((6, 3)), rng.random((6, 3)))),
+}
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_bce_with_logits_matches_torch(reduction, device, rng):
-    x, target = 20 * rng.standard_normal((6, 3)), rng.random((6, 3))
+@pytest.mark.parametrize("name", ELEMENTWISE_LOSSES)
+def test_elementwise_loss_matches_torch(name, reduction, device, rng):
+    Loss, torch_loss, make = ELEMENTWISE_LOSSES[name]
+    x, target = make(rng)
     xt = t(x, device, grad=True)
-    loss_t = F.binary_cross_entropy_with_logits(xt, t(target, device), reduction=reduction)
+    loss_t = torch_loss(xt, t(target, device), reduction=reduction)
     loss_t.backward()
-    crit = scratch.BCEWithLogitsLoss(reduction=reduction)
-    assert_close(crit(x, target), loss_t, "bce")
-    assert_close(crit.backward(), xt.grad, "bce grad")
+    crit = Loss(reduction=reduction)
+    assert_close(crit(x, target), loss_t, name)
+    assert_close(crit.backward(), xt.grad, f"{name} grad")
 
 
 def test_loss_backward_scales_with_grad_output(rng):
