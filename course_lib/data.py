@@ -4,6 +4,14 @@
     >>> images, labels = load_mnist("train")   # uint8 (8000, 28, 28), int64 (8000,)
     >>> images, labels = load_mnist("test")    # uint8 (2000, 28, 28), int64 (2000,)
 
+The training digits are also split in two, for choosing things honestly:
+
+    >>> images, labels = load_mnist("fit")          # the 7,000 training digits weights are fitted on
+    >>> images, labels = load_mnist("validation")   # the other 1,000: epochs, learning rates, models are chosen here
+
+"fit" and "validation" partition "train": every training digit is in exactly one of them. The test digits are for the
+final report of an experiment, once; nothing is chosen by looking at them.
+
 Pixels are 0 (background) .. 255 (ink); labels are the digits 0..9.
 The file is checked against MNIST10K_SHA256 before it is used.
 See data/README.md for where the digits come from and how the split was made.
@@ -26,7 +34,8 @@ import numpy as np
 MNIST10K_SHA256 = "5e332cf4b0efdf215dedd07c2a6e7815224144ebf9984f0f079280beb3dc4cda"
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 MNIST10K_PATH = DATA_DIR / "mnist10k.npz"
-SPLITS = ("train", "test")
+SPLITS = ("train", "test", "fit", "validation")
+VALIDATION_SIZE = 1000   # digits of the 8,000 training digits held out for choices
 
 REBUILD_HELP = (
     "data/mnist10k.npz ships with the course in git. To get it back, run\n"
@@ -92,7 +101,8 @@ def verify_mnist(path=None):
 def load_mnist(split, path=None):
     """Load one split of the bundled digits.
 
-    split: "train" (8,000 images) or "test" (2,000 images).
+    split: "train" (8,000 images) or "test" (2,000 images), as stored in the file;
+           or "fit" (7,000) and "validation" (1,000), the two parts of "train" (see validation_mask).
     path:  optional other copy of mnist10k.npz (default: data/mnist10k.npz).
     Returns (images, labels): uint8 (N, 28, 28) with values 0..255, and
     int64 (N,) with values 0..9. Fresh arrays on every call: changing
@@ -101,8 +111,32 @@ def load_mnist(split, path=None):
     _check_split(split)
     path = Path(path or MNIST10K_PATH)
     verify_mnist(path)
+    stored = "test" if split == "test" else "train"
     with np.load(path, allow_pickle=False) as npz:
-        return npz[f"{split}_images"].copy(), npz[f"{split}_labels"].copy()
+        images, labels = npz[f"{stored}_images"].copy(), npz[f"{stored}_labels"].copy()
+    if split in ("fit", "validation"):
+        keep = validation_mask(labels) == (split == "validation")
+        images, labels = images[keep], labels[keep]
+    return images, labels
+
+
+def validation_mask(labels, size=VALIDATION_SIZE):
+    """Which of the training digits form the validation split: a bool array (N,), ``size`` True.
+
+    Stratified: digit c gets floor(size * n_c / N) places, and the few still missing go one each to
+    the digits with the largest remainders (ties: smaller digit). The places go to each digit's first
+    examples in file order, which the build already shuffled, so the split is random yet fixed.
+    """
+    labels = np.asarray(labels)
+    sizes = np.bincount(labels, minlength=10)
+    counts = sizes * size // len(labels)
+    remainders = sizes * size % len(labels)
+    by_remainder = sorted(range(10), key=lambda c: (-remainders[c], c))
+    counts[by_remainder[:size - counts.sum()]] += 1
+    rank_within_digit = np.zeros(len(labels), dtype=np.int64)
+    for c in range(10):
+        rank_within_digit[labels == c] = np.arange(sizes[c])
+    return rank_within_digit < counts[labels]
 
 
 def has_torchvision_mnist(root):
@@ -118,7 +152,8 @@ def load_torchvision_mnist(root, split):
     split: "train" (60,000 images) or "test" (10,000 images).
     Returns (images, labels): uint8 (N, 28, 28) and int64 (N,), as load_mnist.
     """
-    _check_split(split)
+    if split not in ("train", "test"):
+        raise ValueError(f"torchvision's MNIST has the splits 'train' and 'test', got {split!r}")
     if not has_torchvision_mnist(root):
         raw = (Path(root) / "MNIST" / "raw").resolve()
         raise FileNotFoundError(

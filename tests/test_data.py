@@ -17,6 +17,9 @@ from course_lib.data import (DATA_DIR, MNIST10K_SHA256, DataIntegrityError, has_
                              load_mnist, load_torchvision_mnist, verify_mnist)
 
 
+VALIDATION_INDICES_SHA256_PREFIX = "4b3def9fea8ba0e2"
+
+
 def image_hashes(images):
     """Multiset (Counter) of sha256 digests of each image's bytes."""
     return Counter(hashlib.sha256(image.tobytes()).hexdigest() for image in images)
@@ -49,6 +52,38 @@ def test_split_is_a_partition():
     assert not set(train) & set(test)
 
 
+@pytest.mark.parametrize("split, n", [("fit", 7000), ("validation", 1000)])
+def test_fit_and_validation_shapes(split, n):
+    images, labels = load_mnist(split)
+    assert images.shape == (n, 28, 28) and labels.shape == (n,) and images.dtype == np.uint8
+
+
+def test_fit_and_validation_partition_train_in_file_order():
+    train_images, train_labels = load_mnist("train")
+    in_validation = data.validation_mask(train_labels)
+    for split, keep in (("validation", in_validation), ("fit", ~in_validation)):
+        images, labels = load_mnist(split)
+        assert np.array_equal(images, train_images[keep]) and np.array_equal(labels, train_labels[keep])
+    fit, validation = image_hashes(load_mnist("fit")[0]), image_hashes(load_mnist("validation")[0])
+    assert not set(fit) & set(validation) and len(fit + validation) == 8000
+
+
+def test_validation_is_stratified_and_fixed():
+    _, train_labels = load_mnist("train")
+    _, val_labels = load_mnist("validation")
+    share = np.bincount(val_labels, minlength=10) / np.bincount(train_labels, minlength=10)
+    assert np.all(np.abs(share - 1 / 8) < 1 / 500), share   # 1,000 of 8,000 from every digit
+    # The split is a rule, not a random draw: pin it, so a change to the rule cannot go unnoticed.
+    digest = hashlib.sha256(np.flatnonzero(data.validation_mask(train_labels)).tobytes()).hexdigest()
+    assert digest[:16] == VALIDATION_INDICES_SHA256_PREFIX
+
+
+def test_validation_mask_largest_remainder_rule():
+    labels = np.array([0] * 5 + [1] * 3 + [2] * 2)     # 10 digits, 4 places: 2.0, 1.2, 0.8 -> 2, 1, 1
+    mask = data.validation_mask(labels, size=4)
+    assert mask.tolist() == [True, True, False, False, False, True, False, False, True, False]
+
+
 def test_labels_are_interleaved():
     _, labels = load_mnist("train")
     assert len(np.unique(labels[:100])) == 10
@@ -70,8 +105,8 @@ def test_verify_returns_hash():
 
 
 def test_bad_split_names_choices():
-    with pytest.raises(ValueError, match="'train', 'test'.*'validation'"):
-        load_mnist("validation")
+    with pytest.raises(ValueError, match="'train', 'test', 'fit', 'validation'.*'val'"):
+        load_mnist("val")
 
 
 def test_missing_file_says_how_to_rebuild(tmp_path):
@@ -128,6 +163,11 @@ def make_tiny_mnist(root):
         write_idx(raw / f"{prefix}-labels-idx1-ubyte", labels)
         splits[prefix] = (images, labels)
     return splits
+
+
+def test_torchvision_mnist_has_no_validation_split(tmp_path):
+    with pytest.raises(ValueError, match="'train' and 'test', got 'fit'"):
+        load_torchvision_mnist(tmp_path, "fit")
 
 
 def test_has_torchvision_mnist_false_on_empty_dir(tmp_path):
