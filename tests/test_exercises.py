@@ -28,6 +28,53 @@ def test_wrong_answers_get_specific_feedback(answer, message):
         run_check(RELU, answer)
 
 
+@pytest.mark.parametrize("factor, message", [
+    (2.0, r"all 2 times the expected ones \(a factor of 2"),
+    (4.0, r"all 4 times the expected ones \(a factor of 4, the size of an axis.*1/4"),
+    (1 / 3, r"all 0.3333 times the expected ones \(a factor of 3, the size of an axis"),
+    (140.7, r"all 140.7 times the expected ones\.\n"),       # no guess where none fits
+    (0.968, r"all 0.968 times the expected ones\.\n"),
+    (0.0, r"all zero where the expected ones are not"),
+])
+def test_a_uniform_factor_is_explained_only_when_a_common_slip_explains_it(factor, message):
+    with pytest.raises(ExerciseFailed, match=message):
+        run_check(RELU, lambda x: factor * np.maximum(x, 0))    # RELU's answers have shape (3, 4)
+
+
+SOFTMAX = Exercise(key="t.softmax", task="", hint="exp / sum", make_inputs=lambda rng: (rng.standard_normal((3, 4)),),
+                   reference=lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True),
+                   mistakes={"softmax over the wrong axis (axis=0)":
+                             lambda z: np.exp(z) / np.exp(z).sum(axis=0, keepdims=True)})
+
+
+def test_a_declared_mistake_is_named_before_the_hint():
+    with pytest.raises(ExerciseFailed, match=r"differ.*\nThis looks like a common mistake: softmax over the wrong "
+                                             r"axis \(axis=0\)\. Hint: exp / sum"):
+        run_check(SOFTMAX, SOFTMAX.mistakes["softmax over the wrong axis (axis=0)"])
+    with pytest.raises(ExerciseFailed) as failure:
+        run_check(SOFTMAX, lambda z: np.exp(z))
+    assert "common mistake" not in str(failure.value)
+
+
+PAIR = Exercise(key="t.pair", task="", hint="both", make_inputs=lambda rng: (rng.standard_normal((2, 3)),),
+                reference=lambda a: (a.sum(axis=0), a.sum()))
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda a: (a.sum(axis=0), a.sum()), None),
+    (lambda a: (a.sum(axis=0), 2 * a.sum()), r"result 1 of 2: 1 of 1 value\(s\) differ"),
+    (lambda a: (a.sum(axis=1), a.sum()), r"result 0 of 2: your answer has shape \(2,\), expected \(3,\)"),
+    (lambda a: a.sum(axis=0), r"return a tuple of 2 results, got a ndarray"),
+    (lambda a: (a.sum(),), r"return a tuple of 2 results, got a tuple of 1"),
+])
+def test_a_tuple_answer_is_checked_part_by_part(answer, message):
+    if message is None:
+        assert "correct" in run_check(PAIR, answer)
+    else:
+        with pytest.raises(ExerciseFailed, match=message):
+            run_check(PAIR, answer)
+
+
 def test_transposed_answer_is_named():
     ex = Exercise(key="t.sq", task="", hint="", reference=lambda a: a @ a,
                   make_inputs=lambda rng: (rng.standard_normal((3, 3)),))
@@ -69,10 +116,12 @@ SOLVED = '''def my_relu(x):
 check("t.relu", my_relu)'''
 
 
-def test_blank_source_replaces_solution_with_indented_stub():
+def test_blank_source_keeps_the_markers_around_an_indented_stub():
     blank = blank_source(SOLVED)
     assert "np.maximum" not in blank
-    assert '    raise NotImplementedError("Exercise' in blank
+    assert blank.splitlines()[1:4] == ["    ### BEGIN SOLUTION",
+                                       '    raise NotImplementedError("Exercise: replace this line with your answer")',
+                                       "    ### END SOLUTION"]
     assert blank.endswith('check("t.relu", my_relu)')
 
 

@@ -6,8 +6,10 @@ In a notebook, a solution sits between two marker lines, indented like the code 
         return np.maximum(x, 0)
         ### END SOLUTION
 
-``blank_notebook`` replaces each such block with ``raise NotImplementedError(...)``, so the
-learner's copy runs, and the checker answers "not attempted yet" with the exercise's hint.
+``blank_notebook`` keeps the two markers and replaces what is between them with
+``raise NotImplementedError(...)``, so the learner's copy runs, the checker answers "not attempted
+yet" with the exercise's hint, and the notebook's instruction "write your answer between the
+markers" holds in the learner's copy too.
 """
 from __future__ import annotations
 
@@ -22,8 +24,8 @@ _BLOCK = re.compile(r"^([ \t]*)" + re.escape(BEGIN) + r"\n.*?^[ \t]*" + re.escap
 
 
 def blank_source(source: str) -> str:
-    """Replace every solution block in one cell's source with an indented stub."""
-    return _BLOCK.sub(lambda m: m.group(1) + STUB, source)
+    """Replace the body of every solution block in one cell's source with an indented stub."""
+    return _BLOCK.sub(lambda m: "\n".join(m.group(1) + line for line in (BEGIN, STUB, END)), source)
 
 
 def blank_notebook(path: str | Path, out: str | Path) -> int:
