@@ -1,12 +1,14 @@
 """The exercise machinery: checkers explain what is off; learner copies run and say 'not attempted yet'."""
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from course_lib import exercises
 from course_lib.exercises.checking import Exercise, ExerciseFailed, run_check
-from course_lib.exercises.notebook_tools import blank_notebook, blank_source
+from course_lib.exercises.notebook_tools import BEGIN, blank_notebook, blank_source
 
 RELU = Exercise(key="t.relu", task="Write relu.", hint="np.maximum", reference=lambda x: np.maximum(x, 0),
                 make_inputs=lambda rng: (rng.standard_normal((3, 4)),))
@@ -161,3 +163,34 @@ def test_inputs_that_cannot_tell_a_mistake_apart_let_it_pass():
     lenient = Exercise(key="t.abs", task="", hint="", reference=np.abs, make_inputs=lambda rng: (rng.random(4),),
                        mistakes={"identity": lambda x: x})
     assert "correct" in run_check(lenient, lenient.mistakes["identity"])   # positive inputs cannot tell them apart
+
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+CHECK_CALL = re.compile(r"""check\(\s*["']([0-9]{2}\.\w+)["']""")
+
+
+def posed_exercises():
+    """key -> (notebook name, whether the cell that checks it holds a solution block), for every check("key")."""
+    posed = {}
+    for path in NOTEBOOKS:
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            text = "".join(cell["source"])
+            for key in CHECK_CALL.findall(text) if cell["cell_type"] == "code" else ():
+                posed[key] = (path.name, BEGIN in text or posed.get(key, ("", False))[1])
+    return posed
+
+
+@pytest.mark.parametrize("key", list(exercises.EXERCISES))
+def test_every_exercise_has_a_hint_declared_mistakes_and_a_place_in_its_notebook(key):
+    ex, posed = exercises.EXERCISES[key], posed_exercises()
+    assert ex.hint.strip() and ex.task.strip(), f"{key}: no task or hint"
+    assert ex.mistakes, f"{key}: declares no common mistakes"
+    assert key in posed, f"{key}: no notebook checks it"
+    notebook, with_solution = posed[key]
+    assert notebook[:2] == key[:2], f"{key} is checked in {notebook}"
+    assert with_solution, f"{key}: the cell that checks it has no solution block, so learner copies lack the exercise"
+
+
+def test_every_key_a_notebook_checks_is_registered():
+    unknown = set(posed_exercises()) - set(exercises.EXERCISES)
+    assert not unknown, f"notebooks check exercises nobody registered: {sorted(unknown)}"
