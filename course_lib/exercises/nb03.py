@@ -184,18 +184,20 @@ TOPOLOGICAL_ORDER_HINT = (
 class GraphNode:
     """One scalar of a computational graph, as the checker builds them (the notebook's ``Value`` has the same
     attributes): ``data``, ``grad``, ``parents`` (the nodes it was computed from: a tuple, in which the same
-    node may appear twice, as in x * x) and ``local_grads`` (d data / d parent, one per parent)."""
+    node may appear twice, as in x * x) and ``local_grads`` (d data / d parent, one per parent); ``op`` ("+", "*",
+    or "" for a leaf) and ``label`` name it in messages. Nodes hash and compare by identity (they go in sets)."""
 
-    __slots__ = ("data", "grad", "parents", "local_grads", "label")
+    __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
 
-    def __init__(self, data: float, parents: tuple = (), local_grads: tuple = (), label: str = "") -> None:
-        self.data, self.grad, self.parents, self.local_grads, self.label = data, 0.0, parents, local_grads, label
+    def __init__(self, data: float, parents: tuple = (), local_grads: tuple = (), op: str = "", label: str = "") -> None:
+        self.data, self.grad, self.parents, self.local_grads = data, 0.0, parents, local_grads
+        self.op, self.label = op, label
 
     def __add__(self, other: "GraphNode") -> "GraphNode":
-        return GraphNode(self.data + other.data, (self, other), (1.0, 1.0))
+        return GraphNode(self.data + other.data, (self, other), (1.0, 1.0), "+")
 
     def __mul__(self, other: "GraphNode") -> "GraphNode":
-        return GraphNode(self.data * other.data, (self, other), (other.data, self.data))
+        return GraphNode(self.data * other.data, (self, other), (other.data, self.data), "*")
 
     def __repr__(self) -> str:
         return f"GraphNode({self.label}, data={self.data:.4g})"
