@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from course_lib.lessons import nb03_backprop as circuits
-from course_lib.exercises import EXERCISES, check
+from course_lib.exercises import EXERCISES, check, nb03
 from course_lib.exercises.checking import ExerciseFailed, run_check
-from course_lib.exercises.nb03 import tuple_answer
+from course_lib.exercises.nb03 import order_answer, tuple_answer
 from course_lib.parity import compare
 from course_lib.scratch import functional as sf
 
@@ -113,8 +113,13 @@ def test_centred_differences_beat_forward_differences_in_float64():
 NB03 = [k for k in EXERCISES if k.startswith("03.")]
 
 
-def test_notebook_03_has_three_to_five_exercises():
-    assert 3 <= len(NB03) <= 5
+def test_notebook_03_has_three_to_six_exercises():
+    assert 3 <= len(NB03) <= 6
+
+
+@pytest.mark.parametrize("key", NB03)
+def test_every_exercise_of_notebook_03_declares_its_common_mistakes(key):
+    assert len(EXERCISES[key].mistakes) >= 2, key
 
 
 @pytest.mark.parametrize("key", ["03.sigmoid_circuit_grads", "03.linear_backward"])
@@ -181,3 +186,68 @@ def test_numerical_gradient_exercise_wants_centred_differences():
     assert "correct" in run_check(ex, lambda f, x: _numgrad(f, x, 1e-5, centred=True))
     with pytest.raises(ExerciseFailed, match="Centred differences"):
         run_check(ex, lambda f, x: _numgrad(f, x, 1e-5, centred=False))
+
+
+# ---------------------------------------------------------------- 03.topological_order
+
+
+def test_random_graph_shares_nodes_and_is_deeper_than_the_recursion_limit():
+    import sys
+    graph = nb03.RandomGraph(np.random.default_rng(0))
+    order = nb03.topological_order(graph.root)
+    assert len(order) == len({id(n) for n in order}) > sys.getrecursionlimit()
+    assert {id(n) for n in order} <= {id(n) for n in graph.nodes} and order[-1] is graph.root
+    position = {id(n): i for i, n in enumerate(order)}
+    assert all(position[id(p)] < position[id(n)] for n in order for p in n.parents)
+    assert any(len(n.parents) == 2 and n.parents[0] is n.parents[1] for n in graph.nodes)    # x * x
+    assert repr(graph).startswith("a graph of ")
+
+
+def test_backward_in_reverse_topological_order_matches_torch_autograd():
+    graph = nb03.RandomGraph(np.random.default_rng(3), chain=5)
+    leaves = [n for n in graph.nodes if not n.parents]
+    tensors = {id(n): torch.tensor(n.data, dtype=torch.float64, requires_grad=True) for n in leaves}
+    for n in graph.nodes:                       # made in computing order: replay it in torch
+        if n.parents:
+            a, b = (tensors[id(p)] for p in n.parents)
+            tensors[id(n)] = a + b if n.op == "+" else a * b
+    tensors[id(graph.root)].backward()
+    order = nb03.topological_order(graph.root)
+    nb03.backward(graph.root, order)
+    leaves = [n for n in order if not n.parents]
+    compare("leaf grads", np.array([n.grad for n in leaves]), torch.stack([tensors[id(n)].grad for n in leaves]),
+            tol=1e-12, verbose=False)
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ("recursive", "recursed deeper than Python allows"),
+    ("order reversed", "comes before its parent"),
+    ("listed twice", "appears twice"),
+    ("pre-order", "comes before its parent"),
+])
+def test_topological_order_mistakes_get_named_feedback(mistake, message):
+    ex = EXERCISES["03.topological_order"]
+    name = next(k for k in ex.mistakes if mistake in k)
+    with pytest.raises(ExerciseFailed, match=message):
+        run_check(ex, ex.mistakes[name])
+
+
+def test_order_answer_rejects_missing_nodes_and_wrong_types():
+    ex = EXERCISES["03.topological_order"]
+    with pytest.raises(ExerciseFailed, match="missing: "):
+        run_check(ex, order_answer(lambda root: [root]))
+    with pytest.raises(ExerciseFailed, match="return a list of the graph's nodes"):
+        run_check(ex, order_answer(lambda root: root))
+
+    def stub(root):
+        raise NotImplementedError
+    with pytest.raises(ExerciseFailed, match="not attempted yet"):
+        run_check(ex, order_answer(stub))
+
+
+def test_relu_exercise_states_and_checks_the_rule_at_zero():
+    ex = EXERCISES["03.relu_backward"]
+    assert "x == 0" in ex.task
+    assert "correct" in run_check(ex, lambda dy, x: dy * (x > 0))
+    with pytest.raises(ExerciseFailed):
+        run_check(ex, lambda dy, x: dy * (x >= 0))
