@@ -68,9 +68,21 @@ class TestData:
             pairs = [(target, statement.value) for target in targets]
         elif isinstance(statement, (ast.For, ast.comprehension)):
             pairs = [(statement.target, statement.iter)]
-        for target, value in pairs:
+        for target, value in (pair for target, value in pairs for pair in elementwise(target, value)):
             if self.in_expression(value):
                 self.names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+
+
+def elementwise(target, value):
+    """Pair ``a, b = x, y`` and ``a, b = (f(v) for v in (x, y))`` name by name; anything else as a whole."""
+    if isinstance(target, ast.Tuple):
+        if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
+            return list(zip(target.elts, value.elts))
+        if (isinstance(value, (ast.GeneratorExp, ast.ListComp)) and len(value.generators) == 1
+                and isinstance(value.generators[0].iter, (ast.Tuple, ast.List))
+                and len(value.generators[0].iter.elts) == len(target.elts)):
+            return list(zip(target.elts, value.generators[0].iter.elts))
+    return [(target, value)]
 
 
 def choices_made_on_test_data(code_sources):
@@ -136,6 +148,8 @@ def test_lessons_do_not_load_the_test_split(path):
     ('stop = EarlyStopping(monitor=test_loss)', "EarlyStopping() chooses"),
     ('x_val, y_val = load_mnist("validation")\nfit(m, d, val=(x_val, y_val))\nbest = max(h.val_acc)', None),
     ('pred = model(x_test).argmax(dim=1)', None),                      # a prediction is not a choice
+    ('xf, xv, xt = (std(a) for a in (f, v, load_mnist("test")[0]))\nfit(m, d, val=xv)', None),
+    ('xf, xv = (std(a) for a in (f, load_mnist("test")[0]))\nfit(m, d, val=xv)', "val= gets test data"),
     ('assert min(r["test_acc"] for r in runs) > 0.75', None),         # an assert reports
     ('t = min(timeit.repeat(lambda: conv(x_test), number=1))', None),  # timings are ranked, not test data
     ('best = max(lrs, key=lambda lr: test_acc[lr])', "max() chooses"),
