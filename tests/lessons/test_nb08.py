@@ -1,5 +1,5 @@
 """Notebook 08's helpers (course_lib/lessons/nb08_training_diagnostics.py): the initialisation experiment,
-its figures and the per-step loss plot; and notebook 08's exercises."""
+its figures and the per-step loss plot; and notebook 08's exercises (the backward passes against torch autograd)."""
 import numpy as np
 import pytest
 import torch
@@ -8,8 +8,12 @@ from matplotlib.figure import Figure
 from course_lib import diagnostics as dg
 from course_lib import scratch
 from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.exercises.nb03 import tuple_answer
 from course_lib.exercises.nb08 import EXERCISES as NB08
+from course_lib.exercises.nb08 import batchnorm_backward, dropout_backward, dropout_forward
 from course_lib.lessons import nb08_training_diagnostics as nb08
+from course_lib.parity import compare
+from course_lib.scratch import functional as sf
 
 EX = {ex.key: ex for ex in NB08}
 BACKENDS = ["scratch", "torch"]
@@ -111,3 +115,58 @@ def test_unattempted_exercise_says_so():
 
     with pytest.raises(ExerciseFailed, match="not attempted yet"):
         run_check(EX["08.update_ratio"], stub)
+
+
+# ---------------------------------------------------------------- the backward exercises, against torch and scratch
+
+def test_batchnorm_backward_reference_matches_torch_autograd():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x, gamma, beta, eps, g = EX["08.batchnorm_backward"].make_inputs(rng)
+        xt, gt, bt = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+        y = torch.nn.functional.batch_norm(xt, None, None, gt, bt, training=True, eps=eps)
+        y.backward(torch.tensor(g))
+        for name, ours, theirs in zip(("dx", "dgamma", "dbeta"), batchnorm_backward(x, gamma, beta, eps, g),
+                                      (xt.grad, gt.grad, bt.grad)):
+            compare(name, ours, theirs, tol=1e-7, verbose=False)
+
+
+def test_batchnorm_backward_parts_are_named_through_tuple_answer():
+    x, gamma, beta, eps, g = EX["08.batchnorm_backward"].make_inputs(np.random.default_rng(1))
+
+    def wrong_dbeta(*args):
+        dx, dgamma, dbeta = batchnorm_backward(*args)
+        return dx, dgamma, dbeta / len(args[0])
+
+    assert run_check(EX["08.batchnorm_backward"], tuple_answer("08.batchnorm_backward", batchnorm_backward))
+    with pytest.raises(ExerciseFailed, match="dbeta: "):
+        run_check(EX["08.batchnorm_backward"], tuple_answer("08.batchnorm_backward", wrong_dbeta))
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_dropout_forward_follows_the_scratch_rule(p):
+    x = np.random.default_rng(2).normal(size=(6, 7))
+    u = scratch.manual_seed(3).random(x.shape)                 # what sf.dropout draws after the same seed
+    scratch.manual_seed(3)
+    y, mask = sf.dropout(x, p, training=True, return_mask=True)
+    np.testing.assert_allclose(dropout_forward(x, p, u), y, rtol=1e-14)            # the same values kept
+    np.testing.assert_array_equal(dropout_backward(x, u >= p, p), sf.dropout_backward(x, mask))
+
+
+def test_dropout_keeps_the_boundary_value():
+    assert dropout_forward(np.array([2.0, 2.0]), 0.5, np.array([0.5, 0.4999])).tolist() == [4.0, 0.0]
+
+
+def test_dropout_matches_torch_mask_scaling_and_gradient():
+    torch.manual_seed(0)
+    x = torch.randn(50, 40, dtype=torch.float64, requires_grad=True)
+    y = torch.nn.functional.dropout(x, p=0.3, training=True)
+    g = torch.randn_like(y)
+    y.backward(g)
+    keep = (y != 0).detach().numpy()                          # x has no exact zeros
+    compare("dropout forward", dropout_forward(x.detach().numpy(), 0.3, np.where(keep, 0.9, 0.1)), y, tol=1e-12,
+            verbose=False)
+    compare("dropout backward", dropout_backward(g.numpy(), keep, 0.3), x.grad, tol=1e-12, verbose=False)
+    y_native, mask = torch.native_dropout(x.detach(), 0.3, True)
+    compare("native_dropout_backward", dropout_backward(g.numpy(), mask.numpy(), 0.3),
+            torch.ops.aten.native_dropout_backward(g, mask, 1 / 0.7), tol=1e-12, verbose=False)
