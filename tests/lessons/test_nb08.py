@@ -6,7 +6,7 @@ import torch
 from matplotlib.figure import Figure
 
 from course_lib import diagnostics as dg
-from course_lib import scratch
+from course_lib import scratch, training
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb03 import tuple_answer
 from course_lib.exercises.nb08 import EXERCISES as NB08
@@ -170,3 +170,82 @@ def test_dropout_matches_torch_mask_scaling_and_gradient():
     y_native, mask = torch.native_dropout(x.detach(), 0.3, True)
     compare("native_dropout_backward", dropout_backward(g.numpy(), mask.numpy(), 0.3),
             torch.ops.aten.native_dropout_backward(g, mask, 1 / 0.7), tol=1e-12, verbose=False)
+
+
+# ---------------------------------------------------------------- the decks' remaining points
+
+def test_deep_mlp_scale_and_bias():
+    scratch.manual_seed(0)
+    base = nb08.deep_mlp(depth=1, width=50, activation="relu", init="He", n_in=40)
+    scratch.manual_seed(0)
+    scaled = nb08.deep_mlp(depth=1, width=50, activation="relu", init="He", n_in=40, scale=3.0, bias=0.01)
+    np.testing.assert_allclose(scaled[1].weight.data, 3 * base[1].weight.data)
+    assert (scaled[1].bias.data == 0.01).all() and (scaled[3].bias.data == 0.01).all()
+
+
+def test_steps_to_accuracy_stops_at_the_first_check_that_reaches_the_target():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 3, (3, 10))
+    y = rng.integers(0, 3, 600)
+    x = centres[y] + rng.normal(size=(600, 10))
+    torch.manual_seed(0)
+    model = torch.nn.Linear(10, 3)
+    stop = nb08.StepsToAccuracy(x[:200], y[:200], target=0.9, every=5)
+    history = training.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.05),
+                           (x, y), epochs=20, batch_size=10, progress=False, callbacks=[stop])
+    steps = [s for s, _ in stop.checks]
+    assert steps == list(range(5, stop.reached + 1, 5)) and stop.checks[-1][1] >= 0.9
+    assert all(acc < 0.9 for _, acc in stop.checks[:-1])
+    assert len(history.step_loss) == stop.reached                    # training stopped right there
+
+
+def test_sorted_batches_walk_the_classes_in_order():
+    labels = np.array([2, 0, 1, 0, 2, 1, 0])
+    batches = nb08.sorted_batches(labels, batch_size=3)(len(labels))
+    assert [labels[b].tolist() for b in batches] == [[0, 0, 0], [1, 1, 2], [2]]
+
+
+def test_geometric_mean_over_all_masks_is_the_weight_scaled_softmax():
+    rng = np.random.default_rng(0)
+    W, b, x = rng.normal(size=(4, 6)), rng.normal(size=4), rng.normal(size=(3, 6))
+    for p in (0.5, 0.2):
+        arithmetic, geometric, scaled = nb08.softmax_over_all_masks(W, b, x, p=p)
+        np.testing.assert_allclose(geometric, scaled, atol=1e-12)
+        np.testing.assert_allclose(arithmetic.sum(1), 1.0)
+        assert np.abs(arithmetic - scaled).max() > 1e-3
+    z = x @ W.T + b                                                     # the weight-scaled net is torch's eval mode
+    np.testing.assert_allclose(scaled, torch.softmax(torch.tensor(z), 1).numpy(), atol=1e-12)
+
+
+def test_mask_average_samples_sub_networks_and_leaves_eval_mode():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 20), torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(20, 3))
+    x = np.random.default_rng(0).normal(size=(8, 5)).astype(np.float32)
+    mean, members = nb08.mask_average(net, x, samples=7, seed=1)
+    assert mean.shape == (8, 3) and members.shape == (7, 8) and not net.training
+    np.testing.assert_allclose(mean.sum(1), 1.0, rtol=1e-6)
+    with torch.no_grad():
+        single = torch.softmax(net(torch.tensor(x)), 1).numpy()           # the weight-scaled net (eval mode)
+    assert np.abs(mean - single).max() > 1e-3                              # the sampled masks made a difference
+    again, _ = nb08.mask_average(net, x, samples=7, seed=1)
+    np.testing.assert_array_equal(mean, again)                              # seeded
+
+
+def test_augmentations_keep_shape_and_range_and_change_the_image():
+    images = np.zeros((3, 28, 28))
+    images[:, 8:20, 12:16] = 255.0
+    rng = np.random.default_rng(0)
+    for augment in (nb08.illuminate, nb08.distort, nb08.add_noise):
+        out = augment(images, rng)
+        assert out.shape == images.shape and out.min() >= -1e-9 and out.max() <= 255 + 1e-9
+        assert np.abs(out - images).mean() > 1.0, augment.__name__
+    np.testing.assert_allclose(nb08.distort(images, rng, pixels=0.0), images, atol=1e-9)   # no displacement: identity
+
+
+def test_precision_recall_by_hand():
+    y_true = np.array([0, 0, 1, 1, 1, 2])
+    y_pred = np.array([0, 1, 1, 1, 0, 0])
+    precision, recall = nb08.precision_recall(y_true, y_pred, classes=4)
+    np.testing.assert_allclose(precision[:2], [1 / 3, 2 / 3])
+    np.testing.assert_allclose(recall[:3], [1 / 2, 2 / 3, 0.0])
+    assert np.isnan(precision[2]) and np.isnan(precision[3]) and np.isnan(recall[3])
