@@ -99,7 +99,9 @@ def _bn_backward_slip(mean_term: bool = True, var_term: bool = True, ddof: int =
         n = len(x)
         sigma = np.sqrt(x.var(axis=0, ddof=ddof) + (eps if eps_on else 0.0))
         xhat = (x - x.mean(axis=0)) / sigma
-        inner = g - (g.mean(axis=0) if mean_term else 0) - (xhat * (g * xhat).sum(axis=0) / (n - ddof) if var_term else 0)
+        mean_part = g.mean(axis=0) if mean_term else 0.0
+        var_part = xhat * (g * xhat).sum(axis=0) / (n - ddof) if var_term else 0.0
+        inner = g - mean_part - var_part
         dx = (gamma if gamma_on else 1.0) / sigma * inner
         return dx, (g * (x if dgamma_from_x else xhat)).sum(axis=0), g.sum(axis=0)
     return _joined(answer)

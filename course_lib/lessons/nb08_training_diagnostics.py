@@ -157,7 +157,8 @@ def softmax_over_all_masks(W: np.ndarray, b: np.ndarray, x: np.ndarray, p: float
     masks = np.array(list(itertools.product([0.0, 1.0], repeat=d)))                     # (2^D, D)
     weights = np.prod(np.where(masks == 1, 1 - p, p), axis=1)                          # their probabilities
     z = np.einsum("md,nd,cd->mnc", masks, x, W) / (1 - p) + b                           # (2^D, N, C)
-    log_p = z - np.log(np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)) - z.max(-1, keepdims=True)
+    top = z.max(-1, keepdims=True)
+    log_p = z - top - np.log(np.exp(z - top).sum(-1, keepdims=True))                    # log softmax, stable
     arithmetic = np.einsum("m,mnc->nc", weights, np.exp(log_p))
     geometric = np.exp(np.einsum("m,mnc->nc", weights, log_p))
     scaled = x @ W.T + b
@@ -179,23 +180,24 @@ def mask_average(model: torch.nn.Module, x, samples: int = 50, seed: int = 0) ->
 
 
 def illuminate(images: np.ndarray, rng: np.random.Generator, contrast: float = 0.4, ramp: float = 0.5) -> np.ndarray:
-    """Other lighting: pixels (N, H, W) on 0..255 times a gain that varies across the image (a linear ramp in a
-    random direction, from 1 - ramp to 1 + ramp around a random contrast factor in 1 +- contrast), clipped."""
+    """Other lighting: pixels (N, H, W) on 0..255 times a gain c (1 + ramp t / 2), clipped to 0..255: a contrast
+    factor c uniform in 1 +- contrast, and a light gradient along a random direction (t, the position along it,
+    between -sqrt(2) and sqrt(2) on the image)."""
     n, h, w = images.shape
     yy, xx = np.mgrid[-1:1:h * 1j, -1:1:w * 1j]
     angle = rng.uniform(0, 2 * np.pi, n)[:, None, None]
-    gain = rng.uniform(1 - contrast, 1 + contrast, n)[:, None, None] * (1 + ramp * (np.cos(angle) * xx + np.sin(angle) * yy) / 2)
-    return np.clip(images * gain, 0, 255)
+    t = np.cos(angle) * xx + np.sin(angle) * yy
+    return np.clip(images * rng.uniform(1 - contrast, 1 + contrast, n)[:, None, None] * (1 + ramp * t / 2), 0, 255)
 
 
-def distort(images: np.ndarray, rng: np.random.Generator, pixels: float = 1.5, grid: int = 4) -> np.ndarray:
+def distort(images: np.ndarray, rng: np.random.Generator, pixels: float = 1.0, grid: int = 4) -> np.ndarray:
     """A slight elastic distortion: every pixel moves by a smooth random displacement (independent N(0, pixels)
     offsets on a grid x grid lattice, interpolated bicubically over the image), sampled bilinearly."""
     n, h, w = images.shape
     coarse = torch.as_tensor(rng.normal(0, pixels, (n, 2, grid, grid)))
     shift = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True).permute(0, 2, 3, 1)
-    ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, dtype=torch.float64), torch.linspace(-1, 1, w, dtype=torch.float64),
-                            indexing="ij")
+    ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, dtype=torch.float64),
+                            torch.linspace(-1, 1, w, dtype=torch.float64), indexing="ij")
     base = torch.stack([xs, ys], -1)[None]                                 # grid_sample wants (x, y) in -1..1
     field = base + shift * torch.tensor([2 / (w - 1), 2 / (h - 1)], dtype=torch.float64)
     out = F.grid_sample(torch.as_tensor(images, dtype=torch.float64)[:, None], field, align_corners=True)
