@@ -4,11 +4,12 @@ Each one is a number that the diagnostics of ``course_lib.diagnostics`` compute;
 functions (or restate their one-line formula), so the notebook, the library and the checker agree.
 ``make_inputs`` builds cases where a plausible slip gives a different answer: dead units that are zero on
 most but not all examples, sigmoid outputs just inside and just outside the 0.01 band, a validation curve
-with a second, later minimum; batch statistics of very different sizes with eps large enough to matter; dropout
-uniforms that sit exactly on p.
+with a second, later minimum.
 
-Batch normalisation's backward returns a tuple of three arrays; like 03's backward passes, the checker compares
-them joined, and ``nb03.tuple_answer`` names the part that is off:
+The backward passes (batch normalisation's, dropout's) get batch statistics of very different sizes with eps
+large enough to matter, and dropout uniforms that sit exactly on p. Batch normalisation's backward returns a
+tuple of three arrays; like 03's backward passes, the checker compares them joined, and ``nb03.tuple_answer``
+names the part that is off:
 
     check("08.batchnorm_backward", tuple_answer("08.batchnorm_backward", my_batchnorm_backward))
 """
