@@ -10,6 +10,8 @@ sentences. (Notebook 08's experiments, such as the initialisation study, are in 
     log = StepLog()                                         # a training callback: losses and ratios per step
     training.train_steps(model, loss_fn, optimizer, (x, y), steps=200, callbacks=[log])
     plot_update_ratios(log.ratios)
+    acts = ActivationLog(x_val, y_val, loss_fn, every=5)     # a training callback: activation layers over time
+    plot_activation_history(acts)                           # a histogram per recording, side by side, per layer
     for sentence in read_diagnostics(records=records, ratios=log.ratios, history=history):
         print(sentence)
 
@@ -291,6 +293,82 @@ def plot_update_ratios(ratios: dict[str, list[float]], title: str | None = None)
     """The update/weight ratios of one run (see draw_update_ratios) as a Figure of their own."""
     fig, ax = plt.subplots(figsize=(6, 3.2))
     draw_update_ratios(ax, ratios, title)
+    return finish(fig)
+
+
+# ----------------------------------------------------------------------------- activations over training
+
+class ActivationLog(Callback):
+    """A ``training.fit`` callback that records the activation layers on fixed inputs before the first step and
+    every ``every`` steps, so that their statistics can be followed through training (not only at the start):
+
+        log = ActivationLog(x_val[:200], y_val[:200], nn.CrossEntropyLoss(), every=5)
+        training.fit(model, loss_fn, optimizer, train, callbacks=[log])
+        log.steps                           # [0, 5, 10, ...]
+        log.series("dead_fraction")         # {layer name: array (recordings,)}: any LayerRecord statistic
+        plot_activation_history(log)
+
+    Each recording is ``record_activations(model, x, y, loss_fn)`` (a forward and a backward pass, in the mode
+    the model is in); only the ReLU/Sigmoid/Tanh layers' records are kept. ``records[k]`` belongs to ``steps[k]``.
+    """
+
+    def __init__(self, x, y, loss_fn, every: int = 10) -> None:
+        if every < 1:
+            raise ValueError(f"ActivationLog(every=...) is a number of steps, at least 1; got {every}.")
+        self.x, self.y, self.loss_fn, self.every = x, y, loss_fn, every
+        self.steps: list[int] = []
+        self.records: list[list[LayerRecord]] = []
+
+    def _record(self, step: int, model) -> None:
+        records = record_activations(model, self.x, self.y, self.loss_fn)
+        self.steps.append(step)
+        self.records.append([r for r in records if r.is_activation])
+
+    def on_train_begin(self, model) -> None:
+        self._record(0, model)
+
+    def on_step(self, step: int, loss: float, model) -> None:
+        if step % self.every == 0:
+            self._record(step, model)
+
+    def series(self, statistic: str) -> dict[str, np.ndarray]:
+        """One LayerRecord statistic ("act_std", "dead_fraction", ...) per activation layer, over the recordings."""
+        names = [r.name for r in self.records[0]] if self.records else []
+        return {name: np.array([getattr(records[j], statistic) for records in self.records])
+                for j, name in enumerate(names)}
+
+    def histograms(self, bins: int = 40) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per activation layer: (edges (bins + 1,), counts (recordings, bins)), one histogram of the layer's
+        outputs per recording over common edges (the finite values' range over all recordings)."""
+        out = {}
+        for j, name in enumerate(r.name for r in self.records[0]):
+            values = [records[j].activations[np.isfinite(records[j].activations)] for records in self.records]
+            finite = np.concatenate(values)
+            low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+            out[name] = edges, np.array([np.histogram(v, edges)[0] for v in values])
+        return out
+
+
+def plot_activation_history(log: ActivationLog, title: str | None = None, bins: int = 40) -> Figure:
+    """One column per activation layer. Top: the histograms of its outputs over training, side by side (x: the
+    step, y: the output value, colour: log(1 + count), the "colorful dimension" picture of fast.ai's course);
+    bottom: the share of dead units (ReLU) or of saturated outputs (sigmoid, tanh) at each recording."""
+    hists = log.histograms(bins)
+    fig, axes = plt.subplots(2, len(hists), figsize=(2.6 * len(hists) + 1, 4.4), squeeze=False, sharex=True)
+    for j, (name, (edges, counts)) in enumerate(hists.items()):
+        kind = log.records[0][j].kind
+        top, bottom = axes[0, j], axes[1, j]
+        top.imshow(np.log1p(counts.T), origin="lower", aspect="auto", cmap="viridis",
+                   extent=(log.steps[0], log.steps[-1], edges[0], edges[-1]))
+        top.set_title(f"{name} {kind}: outputs", fontsize=9)
+        statistic = "dead_fraction" if kind in ("ReLU", "LeakyReLU") else "saturated_fraction"
+        bottom.plot(log.steps, log.series(statistic)[name], "o-", ms=3)
+        bottom.set(ylim=(-0.03, 1.03), xlabel="step")
+        bottom.set_title(statistic.replace("_", " "), fontsize=9)
+    axes[0, 0].set_ylabel("output value")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return finish(fig)
 
 

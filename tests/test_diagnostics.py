@@ -279,3 +279,43 @@ def test_fact_18_batchnorm_of_1_2_3_4():
 
 
 
+
+
+# ---------------------------------------------------------------- activations over training
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_activation_log_records_before_training_and_every_few_steps(backend):
+    x, y = blobs()
+    model = make(backend)
+    log = dg.ActivationLog(x[:50], y[:50], loss_fn(backend), every=4)
+    training.train_steps(model, loss_fn(backend), sgd(model, backend, lr=0.05), (x, y), steps=10, callbacks=[log])
+    assert log.steps == [0, 4, 8]
+    assert [[r.kind for r in records] for records in log.records] == [["ReLU", "ReLU"]] * 3
+    dead = log.series("dead_fraction")
+    assert list(dead) == ["2", "4"] and all(d.shape == (3,) for d in dead.values())
+    first = dg.record_activations(make(backend), x[:50], y[:50], loss_fn(backend))[2]     # the same initial weights
+    assert log.series("act_std")["2"][0] == pytest.approx(first.act_std)
+
+
+def test_activation_log_histograms_share_edges_and_count_every_value():
+    x, y = blobs()
+    model = make("torch")
+    log = dg.ActivationLog(x[:50], y[:50], loss_fn("torch"), every=2)
+    training.train_steps(model, loss_fn("torch"), sgd(model, "torch", lr=0.05), (x, y), steps=4, callbacks=[log])
+    edges, counts = log.histograms(bins=8)["2"]
+    assert edges.shape == (9,) and counts.shape == (3, 8)
+    assert (counts.sum(axis=1) == 50 * 64).all()                 # every output of the 64 units on 50 examples
+    assert isinstance(dg.plot_activation_history(log, title="t"), Figure)
+    with pytest.raises(ValueError, match="at least 1"):
+        dg.ActivationLog(x, y, loss_fn("torch"), every=0)
+
+
+def test_activation_log_sees_units_die_after_a_huge_step():
+    x, y = blobs()
+    model = make("scratch")
+    log = dg.ActivationLog(x[:100], y[:100], loss_fn("scratch"), every=1)
+    model[1].bias.data[:] = 0.0
+    training.train_steps(model, loss_fn("scratch"), sgd(model, "scratch", lr=0.05), (x, y), steps=1, callbacks=[log])
+    model[1].bias.data[:] = -1e3                                   # what a blown-up step does to the first layer
+    log.on_step(2, 0.0, model)
+    assert log.series("dead_fraction")["2"].tolist()[-1] == 1.0 and log.series("dead_fraction")["2"][0] < 0.5

@@ -5,13 +5,22 @@ functions (or restate their one-line formula), so the notebook, the library and 
 ``make_inputs`` builds cases where a plausible slip gives a different answer: dead units that are zero on
 most but not all examples, sigmoid outputs just inside and just outside the 0.01 band, a validation curve
 with a second, later minimum.
+
+The backward passes (batch normalisation's, dropout's) get batch statistics of very different sizes with eps
+large enough to matter, and dropout uniforms that sit exactly on p. Batch normalisation's backward returns a
+tuple of three arrays; like 03's backward passes, the checker compares them joined, and ``nb03.tuple_answer``
+names the part that is off:
+
+    check("08.batchnorm_backward", tuple_answer("08.batchnorm_backward", my_batchnorm_backward))
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .. import diagnostics
+from ..scratch import functional as sf
 from .checking import Exercise
+from .nb03 import _joined
 
 
 def _update_ratio_inputs(rng: np.random.Generator) -> tuple:
@@ -62,6 +71,67 @@ def _early_stopping_inputs(rng: np.random.Generator) -> tuple:
     curve = 1.0 / (1 + t) + 0.02 * np.maximum(t - best, 0) + rng.uniform(0, 0.003, n)
     curve[-1] = 0.0                                              # a later, lower value that patience never reaches
     return curve, int(rng.integers(2, 4))
+
+
+def _bn_backward_inputs(rng: np.random.Generator) -> tuple:
+    """x (N, D) with features of very different scales (one std 0.05: there eps = 0.01 is not negligible),
+    gamma far from 1, eps from 1e-5 to 0.1, and a grad_out whose columns have non-zero means."""
+    n, d = int(rng.integers(3, 9)), int(rng.integers(2, 6))
+    scales = rng.uniform(0.5, 3, d)
+    scales[0] = 0.05
+    x = rng.normal(rng.normal(0, 3, d), scales, size=(n, d))
+    gamma, beta = rng.uniform(0.3, 2.5, d) * rng.choice([-1, 1], d), rng.normal(0, 1, d)
+    return x, gamma, beta, float(rng.choice([1e-5, 1e-2, 0.1])), rng.normal(rng.normal(0, 1, d), 1, (n, d))
+
+
+def batchnorm_backward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float, grad_out: np.ndarray):
+    """(dx, dgamma, dbeta) of y = gamma * (x - mean) / sqrt(var + eps) + beta with the batch's own mean and
+    (biased) variance over axis 0: the scratch library's batch_norm forward and backward.
+    (N, D), (D,), (D,), float, (N, D) -> (N, D), (D,), (D,)."""
+    y, xhat, inv_std = sf.batch_norm(x, x.mean(axis=0), x.var(axis=0), gamma, beta, eps, return_saved=True)
+    return sf.batch_norm_backward(grad_out, xhat, inv_std, gamma, batch_stats=True)
+
+
+def _bn_backward_slip(mean_term: bool = True, var_term: bool = True, ddof: int = 0, eps_on: bool = True,
+                      gamma_on: bool = True, dgamma_from_x: bool = False):
+    """A common wrong batchnorm_backward: the compact formula
+    dx = (gamma / sigma) (g - mean(g) - xhat mean(g xhat)) with one term or ingredient wrong."""
+    def answer(x, gamma, beta, eps, g):
+        n = len(x)
+        sigma = np.sqrt(x.var(axis=0, ddof=ddof) + (eps if eps_on else 0.0))
+        xhat = (x - x.mean(axis=0)) / sigma
+        mean_part = g.mean(axis=0) if mean_term else 0.0
+        var_part = xhat * (g * xhat).sum(axis=0) / (n - ddof) if var_term else 0.0
+        inner = g - mean_part - var_part
+        dx = (gamma if gamma_on else 1.0) / sigma * inner
+        return dx, (g * (x if dgamma_from_x else xhat)).sum(axis=0), g.sum(axis=0)
+    return _joined(answer)
+
+
+def _dropout_inputs(rng: np.random.Generator) -> tuple:
+    """x (N, D), p, and uniforms u in [0, 1) with a few set exactly to p (the boundary: kept)."""
+    shape = (int(rng.integers(3, 8)), int(rng.integers(4, 9)))
+    p = float(rng.choice([0.2, 0.5, 0.75]))
+    u = rng.random(shape)
+    u.flat[rng.choice(u.size, 3, replace=False)] = p
+    return rng.normal(0, 2, shape), p, u
+
+
+def dropout_forward(x: np.ndarray, p: float, u: np.ndarray) -> np.ndarray:
+    """Inverted dropout with the uniforms u given: keep x where u >= p (probability 1 - p), scaled by 1/(1 - p).
+    The rule of ``sf.dropout``, which draws u itself.   (*), float, (*) -> (*)."""
+    return x * (u >= p) / (1 - p)
+
+
+def _dropout_backward_inputs(rng: np.random.Generator) -> tuple:
+    grad_out, p, u = _dropout_inputs(rng)
+    return grad_out, u >= p, p
+
+
+def dropout_backward(grad_out: np.ndarray, keep: np.ndarray, p: float) -> np.ndarray:
+    """dL/dx of inverted dropout: grad_out where the forward kept the value, times 1/(1 - p); 0 where it dropped
+    it (``sf.dropout_backward`` with the scaled mask keep / (1 - p)).   (*), (*) bool, float -> (*)."""
+    return sf.dropout_backward(grad_out, keep / (1 - p))
 
 
 EXERCISES: list[Exercise] = [
@@ -116,5 +186,49 @@ EXERCISES: list[Exercise] = [
              "after it stopped.",
         reference=diagnostics.early_stopping_epoch,
         make_inputs=_early_stopping_inputs,
+    ),
+    Exercise(
+        key="08.batchnorm_backward",
+        task="Write batchnorm_backward(x, gamma, beta, eps, grad_out): the gradients (dx, dgamma, dbeta) of batch "
+             "normalisation in training mode, y = gamma * (x - mean) / sqrt(var + eps) + beta, with mean and biased "
+             "variance (divide by N) of each column of x (N, D) over the batch; grad_out = dL/dy (N, D).",
+        hint="dbeta = sum(g, axis=0), dgamma = sum(g * xhat, axis=0). For dx, remember that mean and var are functions "
+             "of every x in the column: dx = (gamma / sigma) * (g - mean(g) - xhat * mean(g * xhat)) with "
+             "sigma = sqrt(var + eps), xhat = (x - mean) / sigma, the means over axis 0.",
+        reference=_joined(batchnorm_backward),
+        make_inputs=_bn_backward_inputs,
+        extra={"parts": ("dx", "dgamma", "dbeta"), "parts_reference": batchnorm_backward},
+        mistakes={"the mean treated as a constant (no -mean(g) term)": _bn_backward_slip(mean_term=False),
+                  "the variance treated as a constant (no -xhat*mean(g*xhat) term)": _bn_backward_slip(var_term=False),
+                  "unbiased variance (ddof=1, divide by N-1)": _bn_backward_slip(ddof=1),
+                  "eps left out of sqrt(var + eps)": _bn_backward_slip(eps_on=False),
+                  "gamma left out of dx": _bn_backward_slip(gamma_on=False),
+                  "dgamma from x instead of xhat": _bn_backward_slip(dgamma_from_x=True)},
+    ),
+    Exercise(
+        key="08.dropout_forward",
+        task="Write dropout_forward(x, p, u): inverted dropout at training time, with the random numbers given: "
+             "u has x's shape, uniform in [0, 1); keep x[i] where u[i] >= p (u[i] == p is kept) and scale the kept "
+             "values by 1/(1 - p); the others become 0.",
+        hint="x * (u >= p) / (1 - p). The scaling keeps the expected value: E[y] = (1 - p) * x / (1 - p) = x, so "
+             "nothing changes at test time.",
+        reference=dropout_forward,
+        make_inputs=_dropout_inputs,
+        mistakes={"no 1/(1-p) scaling (plain dropout)": lambda x, p, u: x * (u >= p),
+                  "scaled by (1-p) instead of 1/(1-p)": lambda x, p, u: x * (u >= p) * (1 - p),
+                  "kept where u < p (drops the wrong ones)": lambda x, p, u: x * (u < p) / (1 - p),
+                  "u == p dropped (kept only where u > p)": lambda x, p, u: x * (u > p) / (1 - p)},
+    ),
+    Exercise(
+        key="08.dropout_backward",
+        task="Write dropout_backward(grad_out, keep, p): dL/dx of inverted dropout, given dL/dy, the boolean array "
+             "keep of the values the forward kept, and p.",
+        hint="y = x * keep / (1 - p) is linear in x with the slope keep / (1 - p): grad_out * keep / (1 - p).",
+        reference=dropout_backward,
+        make_inputs=_dropout_backward_inputs,
+        mistakes={"backward not masked": lambda g, keep, p: g / (1 - p),
+                  "no 1/(1-p) scaling": lambda g, keep, p: g * keep,
+                  "scaled by (1-p) instead of 1/(1-p)": lambda g, keep, p: g * keep * (1 - p),
+                  "the dropped values passed instead of the kept ones": lambda g, keep, p: g * ~keep / (1 - p)},
     ),
 ]

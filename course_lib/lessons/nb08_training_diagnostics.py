@@ -5,20 +5,31 @@
     net = nb08.deep_mlp(depth=10, init="He")           # a deep MLP with one of three initialisations
     nb08.plot_layer_stds({"He": records})              # std of activations and gradients, layer by layer
     nb08.explore_init(depth=10, activation="tanh", init="N(0,1/n)")   # the widget's callback: a Figure
+    stop = nb08.StepsToAccuracy(x_val, y_val, target=0.9)  # a fit callback: the step a validation accuracy is reached
+    nb08.sorted_batches(labels)                        # batches of one class after another (no shuffling)
+    nb08.softmax_over_all_masks(W, b, x)               # a softmax layer under every dropout mask: the means
+    nb08.mask_average(model, x, samples=50)            # softmax averaged over sampled dropout sub-networks
+    nb08.illuminate(images, rng); nb08.distort(images, rng); nb08.add_noise(images, rng)   # augmentations
+    nb08.precision_recall(y_true, y_pred)              # per-class precision and recall
 
 The recording (``StepLog``, ``record_scratch``, ``record_torch``) and the readings are the library's
 (``course_lib.diagnostics``); what is here only serves this notebook.
 """
 from __future__ import annotations
 
+import itertools
+
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
+import torch.nn.functional as F
 from matplotlib.figure import Figure
 
 from .. import scratch
 from ..diagnostics import LayerRecord, StepLog, record_scratch
 from ..models import init_, mlp
 from ..plots import finish
+from ..training import Batches, Callback, accuracy
 
 INITS = ("N(0,1)", "N(0,1/n)", "He")
 
@@ -45,8 +56,9 @@ def plot_step_losses(logs: list[StepLog], labels: list[str], title: str | None =
 
 
 def deep_mlp(depth: int = 10, width: int = 256, activation: str = "tanh", init: str = "N(0,1/n)",
-             n_in: int = 784, n_out: int = 10, backend: str = "scratch"):
-    """Flatten -> [Linear(width) -> act] x depth -> Linear(n_out), weights drawn from ``init``, biases 0.
+             n_in: int = 784, n_out: int = 10, backend: str = "scratch", scale: float = 1.0, bias: float = 0.0):
+    """Flatten -> [Linear(width) -> act] x depth -> Linear(n_out), weights drawn from ``init`` times ``scale``,
+    every bias ``bias`` (0 by default; Zhu [004] suggests a small positive one for ReLU).
 
     init: "N(0,1)" (std 1: saturates), "N(0,1/n)" (std 1/sqrt(fan_in), LeCun / the deck's N(0, 1/N_j)),
     "He" (std sqrt(2/fan_in), for ReLU). backend: "scratch" (float64, drawn after ``scratch.manual_seed``)
@@ -60,9 +72,10 @@ def deep_mlp(depth: int = 10, width: int = 256, activation: str = "tanh", init: 
               "He": ("kaiming_normal_", {"nonlinearity": "relu"})}[init]         # gain sqrt(2)
     for _, p in model.named_parameters():
         if len(p.shape) == 1:
-            init_(p, "zeros_")
+            init_(p, "constant_", val=bias)
         else:
             init_(p, scheme[0], **scheme[1])
+            p.data *= scale
     return model
 
 
@@ -103,3 +116,103 @@ def explore_init(depth: int = 10, activation: str = "tanh", init: str = "N(0,1/n
             line.set_linewidth(3 if line.get_label() == init else 1)
             line.set_alpha(1.0 if line.get_label() == init else 0.4)
     return fig
+
+
+# ----------------------------------------------------------------------------- the decks' remaining points
+
+
+class StepsToAccuracy(Callback):
+    """A ``training.fit`` callback: every ``every`` steps, the accuracy on (x, y) (the validation digits); training
+    stops at the first check that reaches ``target``. ``reached``: that step, or None; ``checks``: (step, accuracy)."""
+
+    def __init__(self, x, y, target: float, every: int = 10) -> None:
+        self.x, self.y, self.target, self.every = x, y, target, every
+        self.reached: int | None = None
+        self.checks: list[tuple[int, float]] = []
+
+    def on_step(self, step: int, loss: float, model) -> bool:
+        if step % self.every:
+            return False
+        self.checks.append((step, accuracy(model, self.x, self.y)))
+        if self.checks[-1][1] >= self.target:
+            self.reached = step
+        return self.reached is not None
+
+
+def sorted_batches(labels: np.ndarray, batch_size: int = 64) -> Batches:
+    """Batches that walk through the data sorted by label (all 0s, then all 1s, ...), the same every epoch:
+    what training without shuffling does when the file happens to be sorted."""
+    order = np.argsort(labels, kind="stable")
+    return lambda n: [order[i:i + batch_size] for i in range(0, n, batch_size)]
+
+
+def softmax_over_all_masks(W: np.ndarray, b: np.ndarray, x: np.ndarray, p: float = 0.5):
+    """A single softmax layer softmax(W (m * x) / (1 - p) + b) under every one of the 2^D dropout masks m of the
+    inputs x (N, D), each weighted by its probability p^(dropped) (1 - p)^(kept).   W (C, D), b (C,).
+
+    Returns (arithmetic mean, normalised geometric mean, weight-scaled net softmax(W x + b)), each (N, C). For a
+    softmax layer the geometric mean is exactly the weight-scaled net (Srivastava et al. 2014, section 4):
+    log softmax is linear in the mask up to a term that is the same for every class."""
+    d = x.shape[1]
+    masks = np.array(list(itertools.product([0.0, 1.0], repeat=d)))                     # (2^D, D)
+    weights = np.prod(np.where(masks == 1, 1 - p, p), axis=1)                          # their probabilities
+    z = np.einsum("md,nd,cd->mnc", masks, x, W) / (1 - p) + b                           # (2^D, N, C)
+    top = z.max(-1, keepdims=True)
+    log_p = z - top - np.log(np.exp(z - top).sum(-1, keepdims=True))                    # log softmax, stable
+    arithmetic = np.einsum("m,mnc->nc", weights, np.exp(log_p))
+    geometric = np.exp(np.einsum("m,mnc->nc", weights, log_p))
+    scaled = x @ W.T + b
+    scaled = np.exp(scaled - scaled.max(1, keepdims=True))
+    return arithmetic, geometric / geometric.sum(1, keepdims=True), scaled / scaled.sum(1, keepdims=True)
+
+
+def mask_average(model: torch.nn.Module, x, samples: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax outputs of ``samples`` random dropout sub-networks of a torch model (train mode, no gradients), each
+    with its own masks drawn after ``torch.manual_seed(seed)``: returns (their mean (N, C), each one's
+    predicted classes (samples, N)). The model is left in eval mode."""
+    torch.manual_seed(seed)
+    x = torch.as_tensor(x, dtype=next(model.parameters()).dtype)
+    model.train()
+    with torch.no_grad():
+        probs = torch.stack([F.softmax(model(x), dim=1) for _ in range(samples)])
+    model.eval()
+    return probs.mean(0).numpy(), probs.argmax(-1).numpy()
+
+
+def illuminate(images: np.ndarray, rng: np.random.Generator, contrast: float = 0.4, ramp: float = 0.5) -> np.ndarray:
+    """Other lighting: pixels (N, H, W) on 0..255 times a gain c (1 + ramp t / 2), clipped to 0..255: a contrast
+    factor c uniform in 1 +- contrast, and a light gradient along a random direction (t, the position along it,
+    between -sqrt(2) and sqrt(2) on the image)."""
+    n, h, w = images.shape
+    yy, xx = np.mgrid[-1:1:h * 1j, -1:1:w * 1j]
+    angle = rng.uniform(0, 2 * np.pi, n)[:, None, None]
+    t = np.cos(angle) * xx + np.sin(angle) * yy
+    return np.clip(images * rng.uniform(1 - contrast, 1 + contrast, n)[:, None, None] * (1 + ramp * t / 2), 0, 255)
+
+
+def distort(images: np.ndarray, rng: np.random.Generator, pixels: float = 1.0, grid: int = 4) -> np.ndarray:
+    """A slight elastic distortion: every pixel moves by a smooth random displacement (independent N(0, pixels)
+    offsets on a grid x grid lattice, interpolated bicubically over the image), sampled bilinearly."""
+    n, h, w = images.shape
+    coarse = torch.as_tensor(rng.normal(0, pixels, (n, 2, grid, grid)))
+    shift = F.interpolate(coarse, size=(h, w), mode="bicubic", align_corners=True).permute(0, 2, 3, 1)
+    ys, xs = torch.meshgrid(torch.linspace(-1, 1, h, dtype=torch.float64),
+                            torch.linspace(-1, 1, w, dtype=torch.float64), indexing="ij")
+    base = torch.stack([xs, ys], -1)[None]                                 # grid_sample wants (x, y) in -1..1
+    field = base + shift * torch.tensor([2 / (w - 1), 2 / (h - 1)], dtype=torch.float64)
+    out = F.grid_sample(torch.as_tensor(images, dtype=torch.float64)[:, None], field, align_corners=True)
+    return out[:, 0].numpy()
+
+
+def add_noise(images: np.ndarray, rng: np.random.Generator, std: float = 40.0) -> np.ndarray:
+    """Sensor noise: independent N(0, std) added to every pixel (0..255), clipped."""
+    return np.clip(images + rng.normal(0, std, images.shape), 0, 255)
+
+
+def precision_recall(y_true: np.ndarray, y_pred: np.ndarray, classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Per class c: precision = #(predicted c and truly c) / #(predicted c), recall = #(... ) / #(truly c).
+    (N,), (N,) -> (classes,), (classes,); nan for a class never predicted (precision) or never present (recall)."""
+    hits = np.bincount(y_true[y_true == y_pred], minlength=classes).astype(float)
+    predicted, present = np.bincount(y_pred, minlength=classes), np.bincount(y_true, minlength=classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return hits / predicted, hits / present

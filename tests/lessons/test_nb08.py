@@ -1,15 +1,19 @@
 """Notebook 08's helpers (course_lib/lessons/nb08_training_diagnostics.py): the initialisation experiment,
-its figures and the per-step loss plot; and notebook 08's exercises."""
+its figures and the per-step loss plot; and notebook 08's exercises (the backward passes against torch autograd)."""
 import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
 
 from course_lib import diagnostics as dg
-from course_lib import scratch
+from course_lib import scratch, training
 from course_lib.exercises.checking import ExerciseFailed, run_check
+from course_lib.exercises.nb03 import tuple_answer
 from course_lib.exercises.nb08 import EXERCISES as NB08
+from course_lib.exercises.nb08 import batchnorm_backward, dropout_backward, dropout_forward
 from course_lib.lessons import nb08_training_diagnostics as nb08
+from course_lib.parity import compare
+from course_lib.scratch import functional as sf
 
 EX = {ex.key: ex for ex in NB08}
 BACKENDS = ["scratch", "torch"]
@@ -111,3 +115,137 @@ def test_unattempted_exercise_says_so():
 
     with pytest.raises(ExerciseFailed, match="not attempted yet"):
         run_check(EX["08.update_ratio"], stub)
+
+
+# ---------------------------------------------------------------- the backward exercises, against torch and scratch
+
+def test_batchnorm_backward_reference_matches_torch_autograd():
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        x, gamma, beta, eps, g = EX["08.batchnorm_backward"].make_inputs(rng)
+        xt, gt, bt = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+        y = torch.nn.functional.batch_norm(xt, None, None, gt, bt, training=True, eps=eps)
+        y.backward(torch.tensor(g))
+        for name, ours, theirs in zip(("dx", "dgamma", "dbeta"), batchnorm_backward(x, gamma, beta, eps, g),
+                                      (xt.grad, gt.grad, bt.grad)):
+            compare(name, ours, theirs, tol=1e-7, verbose=False)
+
+
+def test_batchnorm_backward_parts_are_named_through_tuple_answer():
+    x, gamma, beta, eps, g = EX["08.batchnorm_backward"].make_inputs(np.random.default_rng(1))
+
+    def wrong_dbeta(*args):
+        dx, dgamma, dbeta = batchnorm_backward(*args)
+        return dx, dgamma, dbeta / len(args[0])
+
+    assert run_check(EX["08.batchnorm_backward"], tuple_answer("08.batchnorm_backward", batchnorm_backward))
+    with pytest.raises(ExerciseFailed, match="dbeta: "):
+        run_check(EX["08.batchnorm_backward"], tuple_answer("08.batchnorm_backward", wrong_dbeta))
+
+
+@pytest.mark.parametrize("p", [0.2, 0.5])
+def test_dropout_forward_follows_the_scratch_rule(p):
+    x = np.random.default_rng(2).normal(size=(6, 7))
+    u = scratch.manual_seed(3).random(x.shape)                 # what sf.dropout draws after the same seed
+    scratch.manual_seed(3)
+    y, mask = sf.dropout(x, p, training=True, return_mask=True)
+    np.testing.assert_allclose(dropout_forward(x, p, u), y, rtol=1e-14)            # the same values kept
+    np.testing.assert_array_equal(dropout_backward(x, u >= p, p), sf.dropout_backward(x, mask))
+
+
+def test_dropout_keeps_the_boundary_value():
+    assert dropout_forward(np.array([2.0, 2.0]), 0.5, np.array([0.5, 0.4999])).tolist() == [4.0, 0.0]
+
+
+def test_dropout_matches_torch_mask_scaling_and_gradient():
+    torch.manual_seed(0)
+    x = torch.randn(50, 40, dtype=torch.float64, requires_grad=True)
+    y = torch.nn.functional.dropout(x, p=0.3, training=True)
+    g = torch.randn_like(y)
+    y.backward(g)
+    keep = (y != 0).detach().numpy()                          # x has no exact zeros
+    compare("dropout forward", dropout_forward(x.detach().numpy(), 0.3, np.where(keep, 0.9, 0.1)), y, tol=1e-12,
+            verbose=False)
+    compare("dropout backward", dropout_backward(g.numpy(), keep, 0.3), x.grad, tol=1e-12, verbose=False)
+    y_native, mask = torch.native_dropout(x.detach(), 0.3, True)
+    compare("native_dropout_backward", dropout_backward(g.numpy(), mask.numpy(), 0.3),
+            torch.ops.aten.native_dropout_backward(g, mask, 1 / 0.7), tol=1e-12, verbose=False)
+
+
+# ---------------------------------------------------------------- the decks' remaining points
+
+def test_deep_mlp_scale_and_bias():
+    scratch.manual_seed(0)
+    base = nb08.deep_mlp(depth=1, width=50, activation="relu", init="He", n_in=40)
+    scratch.manual_seed(0)
+    scaled = nb08.deep_mlp(depth=1, width=50, activation="relu", init="He", n_in=40, scale=3.0, bias=0.01)
+    np.testing.assert_allclose(scaled[1].weight.data, 3 * base[1].weight.data)
+    assert (scaled[1].bias.data == 0.01).all() and (scaled[3].bias.data == 0.01).all()
+
+
+def test_steps_to_accuracy_stops_at_the_first_check_that_reaches_the_target():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 3, (3, 10))
+    y = rng.integers(0, 3, 600)
+    x = centres[y] + rng.normal(size=(600, 10))
+    torch.manual_seed(0)
+    model = torch.nn.Linear(10, 3)
+    stop = nb08.StepsToAccuracy(x[:200], y[:200], target=0.9, every=5)
+    history = training.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.05),
+                           (x, y), epochs=20, batch_size=10, progress=False, callbacks=[stop])
+    steps = [s for s, _ in stop.checks]
+    assert steps == list(range(5, stop.reached + 1, 5)) and stop.checks[-1][1] >= 0.9
+    assert all(acc < 0.9 for _, acc in stop.checks[:-1])
+    assert len(history.step_loss) == stop.reached                    # training stopped right there
+
+
+def test_sorted_batches_walk_the_classes_in_order():
+    labels = np.array([2, 0, 1, 0, 2, 1, 0])
+    batches = nb08.sorted_batches(labels, batch_size=3)(len(labels))
+    assert [labels[b].tolist() for b in batches] == [[0, 0, 0], [1, 1, 2], [2]]
+
+
+def test_geometric_mean_over_all_masks_is_the_weight_scaled_softmax():
+    rng = np.random.default_rng(0)
+    W, b, x = rng.normal(size=(4, 6)), rng.normal(size=4), rng.normal(size=(3, 6))
+    for p in (0.5, 0.2):
+        arithmetic, geometric, scaled = nb08.softmax_over_all_masks(W, b, x, p=p)
+        np.testing.assert_allclose(geometric, scaled, atol=1e-12)
+        np.testing.assert_allclose(arithmetic.sum(1), 1.0)
+        assert np.abs(arithmetic - scaled).max() > 1e-3
+    z = x @ W.T + b                                                     # the weight-scaled net is torch's eval mode
+    np.testing.assert_allclose(scaled, torch.softmax(torch.tensor(z), 1).numpy(), atol=1e-12)
+
+
+def test_mask_average_samples_sub_networks_and_leaves_eval_mode():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(5, 20), torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(20, 3))
+    x = np.random.default_rng(0).normal(size=(8, 5)).astype(np.float32)
+    mean, members = nb08.mask_average(net, x, samples=7, seed=1)
+    assert mean.shape == (8, 3) and members.shape == (7, 8) and not net.training
+    np.testing.assert_allclose(mean.sum(1), 1.0, rtol=1e-6)
+    with torch.no_grad():
+        single = torch.softmax(net(torch.tensor(x)), 1).numpy()           # the weight-scaled net (eval mode)
+    assert np.abs(mean - single).max() > 1e-3                              # the sampled masks made a difference
+    again, _ = nb08.mask_average(net, x, samples=7, seed=1)
+    np.testing.assert_array_equal(mean, again)                              # seeded
+
+
+def test_augmentations_keep_shape_and_range_and_change_the_image():
+    images = np.zeros((3, 28, 28))
+    images[:, 8:20, 12:16] = 255.0
+    rng = np.random.default_rng(0)
+    for augment in (nb08.illuminate, nb08.distort, nb08.add_noise):
+        out = augment(images, rng)
+        assert out.shape == images.shape and out.min() >= -1e-9 and out.max() <= 255 + 1e-9
+        assert np.abs(out - images).mean() > 1.0, augment.__name__
+    np.testing.assert_allclose(nb08.distort(images, rng, pixels=0.0), images, atol=1e-9)   # no displacement: identity
+
+
+def test_precision_recall_by_hand():
+    y_true = np.array([0, 0, 1, 1, 1, 2])
+    y_pred = np.array([0, 1, 1, 1, 0, 0])
+    precision, recall = nb08.precision_recall(y_true, y_pred, classes=4)
+    np.testing.assert_allclose(precision[:2], [1 / 3, 2 / 3])
+    np.testing.assert_allclose(recall[:3], [1 / 2, 2 / 3, 0.0])
+    assert np.isnan(precision[2]) and np.isnan(precision[3]) and np.isnan(recall[3])
