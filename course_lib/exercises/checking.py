@@ -20,6 +20,8 @@ class Exercise:
     arguments; for a plain number exercise, ``expected`` is the value and the other two stay None.
     ``mistakes`` maps a common wrong answer's description to a function that makes it; the inputs must
     tell each of them from the reference (tests/test_exercises.py proves the checker rejects them all).
+    ``parts`` names the arrays of an answer that is a tuple, e.g. ("dx", "dW", "db"): each is compared on
+    its own, and feedback says which one is off.
     """
 
     key: str
@@ -33,6 +35,7 @@ class Exercise:
     trials: int = 3
     extra: dict = field(default_factory=dict)
     mistakes: dict[str, Callable] = field(default_factory=dict)
+    parts: tuple[str, ...] = ()
 
 
 def _describe(args: tuple) -> str:
@@ -91,19 +94,22 @@ def _name_the_mistake(ex: Exercise, got, args: tuple) -> str:
     return ""
 
 
-def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, hint: str, named: str = "") -> None:
+def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, hint: str, named: str = "",
+                   parts: tuple[str, ...] = ()) -> None:
     """Raise ExerciseFailed with a precise message unless ``got`` matches ``want``.
 
     ``named`` is the common mistake the answer was recognised as, if any; it comes before the hint.
-    A tuple ``want`` (say, several gradients) is compared part by part.
+    A tuple ``want`` (say, several gradients) is compared part by part, each called by its name in ``parts``.
     """
     if isinstance(want, tuple):
+        names = parts or tuple(f"result {i} of {len(want)}" for i in range(len(want)))
         if not isinstance(got, (tuple, list)) or len(got) != len(want):
             count = f" of {len(got)}" if isinstance(got, (tuple, list)) else ""
-            raise ExerciseFailed(f"{key}: {context}return a tuple of {len(want)} results, "
+            listed = f" ({', '.join(parts)})" if parts else ""
+            raise ExerciseFailed(f"{key}: {context}return a tuple{listed} of {len(want)} results, "
                                  f"got a {type(got).__name__}{count}.\n{named}Hint: {hint}")
-        for i, (got_part, want_part) in enumerate(zip(got, want)):
-            compare_answer(key, got_part, want_part, rtol, atol, f"{context}result {i} of {len(want)}: ", hint, named)
+        for name, got_part, want_part in zip(names, got, want):
+            compare_answer(key, got_part, want_part, rtol, atol, f"{context}{name}: ", hint, named)
         return
     got_arr, want_arr = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     if got_arr.shape != want_arr.shape:
@@ -133,7 +139,8 @@ def run_check(ex: Exercise, answer) -> str:
             args = ex.make_inputs(rng)
             want, got = ex.reference(*_copies(args)), answer(*_copies(args))
             named = "" if _same(got, want, ex.rtol, ex.atol) else _name_the_mistake(ex, got, args)
-            compare_answer(ex.key, got, want, ex.rtol, ex.atol, f"for inputs ({_describe(args)}), ", ex.hint, named)
+            compare_answer(ex.key, got, want, ex.rtol, ex.atol, f"for inputs ({_describe(args)}), ", ex.hint, named,
+                           ex.parts)
     except NotImplementedError:
         raise ExerciseFailed(f"{ex.key}: not attempted yet — {ex.task}\nHint: {ex.hint}") from None
     return f"✔ {ex.key}: correct on {ex.trials} hidden test inputs (the same ones on every run)."

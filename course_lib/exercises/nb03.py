@@ -1,12 +1,7 @@
 """Exercises of notebook 03 (backpropagation).
 
-Two of them return a tuple of arrays of different shapes, e.g. ``(dx, dW, db)``. The checker
-compares one array, so such an answer is wrapped before it is checked:
-
-    check("03.linear_backward", tuple_answer("03.linear_backward", my_linear_backward))
-
-``tuple_answer`` checks each part by name (shape and values, with the usual hints) and then
-hands the checker the parts flattened and joined, which is what the reference returns too.
+Two of them return a tuple of arrays of different shapes, e.g. ``(dx, dW, db)``; the checker
+compares each part by its name (``Exercise.parts``), so feedback says "dW: ..." when dW is off.
 
 ``03.topological_order`` returns a list of graph nodes, wrapped the same way:
 
@@ -24,47 +19,7 @@ import numpy as np
 
 from ..lessons.nb03_backprop import sigmoid_circuit_grads
 from ..scratch import functional as sf
-from .checking import Exercise, ExerciseFailed, compare_answer
-
-
-def _joined(fn: Callable) -> Callable:
-    """fn returning a tuple of arrays -> a function returning them flattened and concatenated."""
-    def joined(*args):
-        return np.concatenate([np.ravel(np.asarray(part, dtype=float)) for part in fn(*args)])
-    return joined
-
-
-def _describe(args: tuple) -> str:
-    return ", ".join(f"array{tuple(a.shape)}" if isinstance(a, np.ndarray) else repr(a) for a in args)
-
-
-def tuple_answer(key: str, fn: Callable) -> Callable:
-    """Wrap a learner's function that returns a tuple (e.g. ``(dx, dW, db)``) for ``check(key, ...)``.
-
-    Each part is compared with the reference part of the same name first, so a wrong ``dW``
-    is reported as "dW: ..." rather than as an index into one long joined array.
-    """
-    from . import EXERCISES as registry      # every notebook's exercises (the package imports this module first)
-
-    ex = registry.get(key)
-    if ex is None or "parts" not in ex.extra:
-        raise KeyError(f"{key!r} is not an exercise that returns a tuple.")
-    names, reference = ex.extra["parts"], ex.extra["parts_reference"]
-
-    def wrapped(*args):
-        copies = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
-        got = fn(*args)
-        want = reference(*copies)
-        if not isinstance(got, (tuple, list)) or len(got) != len(names):
-            raise ExerciseFailed(
-                f"{key}: return a tuple ({', '.join(names)}) of {len(names)} arrays; "
-                f"your function returned {type(got).__name__}"
-                f"{f' of length {len(got)}' if isinstance(got, (tuple, list)) else ''}.\nHint: {ex.hint}")
-        for name, g, w in zip(names, got, want):
-            compare_answer(key, g, w, ex.rtol, ex.atol, f"for inputs ({_describe(args)}), {name}: ", ex.hint)
-        return np.concatenate([np.ravel(np.asarray(g, dtype=float)) for g in got])
-
-    return wrapped
+from .checking import Exercise, ExerciseFailed
 
 
 # ---------------------------------------------------------------- inputs
@@ -360,23 +315,19 @@ EXERCISES: list[Exercise] = [
         task="Return (dw, dx) for f = 1 / (1 + exp(-(w0 x0 + w1 x1 + w2))): dw has shape (3,), dx shape (2,).",
         hint="Forward: dot = w0 x0 + w1 x1 + w2, f = sigma(dot). Backward: ddot = f (1 - f); "
              "then mul swaps: dw = ddot * [x0, x1, 1], dx = ddot * [w0, w1].",
-        reference=_joined(sigmoid_circuit_grads), make_inputs=_circuit_inputs,
-        extra={"parts": ("dw", "dx"), "parts_reference": sigmoid_circuit_grads},
-        mistakes={"sigma'(z) taken as sigma(z) (the factor 1 - sigma forgotten)":
-                      _joined(_circuit_grads_sigma_prime_as_sigma),
-                  "mul not swapped (dw gets w, dx gets x)": _joined(_circuit_grads_not_swapped),
-                  "no gradient for the bias w2 (an add passes the gradient on)": _joined(_circuit_grads_no_bias)},
+        reference=sigmoid_circuit_grads, make_inputs=_circuit_inputs, parts=("dw", "dx"),
+        mistakes={"sigma'(z) taken as sigma(z) (the factor 1 - sigma forgotten)": _circuit_grads_sigma_prime_as_sigma,
+                  "mul not swapped (dw gets w, dx gets x)": _circuit_grads_not_swapped,
+                  "no gradient for the bias w2 (an add passes the gradient on)": _circuit_grads_no_bias},
     ),
     Exercise(
         key="03.linear_backward",
         task="Given dy = dL/dy (N, M), x (N, D) and W (M, D) of y = x W^T + b, return (dx, dW, db).",
         hint="Match the shapes: dx = dy @ W is (N, D), dW = dy.T @ x is (M, D), db = dy.sum(axis=0) is (M,).",
-        reference=_joined(sf.linear_backward), make_inputs=_linear_inputs,
-        extra={"parts": ("dx", "dW", "db"), "parts_reference": sf.linear_backward},
-        mistakes={"db averaged over the batch (mean instead of sum)":
-                      _joined(lambda dy, x, W: (dy @ W, dy.T @ x, dy.mean(axis=0))),
-                  "dW transposed (x.T @ dy, shape (D, M))": _joined(lambda dy, x, W: (dy @ W, x.T @ dy, dy.sum(axis=0))),
-                  "dW divided by the batch size N": _joined(lambda dy, x, W: (dy @ W, dy.T @ x / len(x), dy.sum(axis=0)))},
+        reference=sf.linear_backward, make_inputs=_linear_inputs, parts=("dx", "dW", "db"),
+        mistakes={"db averaged over the batch (mean instead of sum)": lambda dy, x, W: (dy @ W, dy.T @ x, dy.mean(axis=0)),
+                  "dW transposed (x.T @ dy, shape (D, M))": lambda dy, x, W: (dy @ W, x.T @ dy, dy.sum(axis=0)),
+                  "dW divided by the batch size N": lambda dy, x, W: (dy @ W, dy.T @ x / len(x), dy.sum(axis=0))},
     ),
     Exercise(
         key="03.relu_backward",

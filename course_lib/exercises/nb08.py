@@ -8,10 +8,7 @@ with a second, later minimum.
 
 The backward passes (batch normalisation's, dropout's) get batch statistics of very different sizes with eps
 large enough to matter, and dropout uniforms that sit exactly on p. Batch normalisation's backward returns a
-tuple of three arrays; like 03's backward passes, the checker compares them joined, and ``nb03.tuple_answer``
-names the part that is off:
-
-    check("08.batchnorm_backward", tuple_answer("08.batchnorm_backward", my_batchnorm_backward))
+tuple of three arrays, (dx, dgamma, dbeta); the checker compares each by name (``Exercise.parts``).
 """
 from __future__ import annotations
 
@@ -20,7 +17,6 @@ import numpy as np
 from .. import diagnostics
 from ..scratch import functional as sf
 from .checking import Exercise
-from .nb03 import _joined
 
 
 def _update_ratio_inputs(rng: np.random.Generator) -> tuple:
@@ -105,7 +101,7 @@ def _bn_backward_slip(mean_term: bool = True, var_term: bool = True, ddof: int =
         inner = g - mean_part - var_part
         dx = (gamma if gamma_on else 1.0) / sigma * inner
         return dx, (g * (x if dgamma_from_x else xhat)).sum(axis=0), g.sum(axis=0)
-    return _joined(answer)
+    return answer
 
 
 def _dropout_inputs(rng: np.random.Generator) -> tuple:
@@ -195,9 +191,9 @@ EXERCISES: list[Exercise] = [
         hint="dbeta = sum(g, axis=0), dgamma = sum(g * xhat, axis=0). For dx, remember that mean and var are functions "
              "of every x in the column: dx = (gamma / sigma) * (g - mean(g) - xhat * mean(g * xhat)) with "
              "sigma = sqrt(var + eps), xhat = (x - mean) / sigma, the means over axis 0.",
-        reference=_joined(batchnorm_backward),
+        reference=batchnorm_backward,
         make_inputs=_bn_backward_inputs,
-        extra={"parts": ("dx", "dgamma", "dbeta"), "parts_reference": batchnorm_backward},
+        parts=("dx", "dgamma", "dbeta"),
         mistakes={"the mean treated as a constant (no -mean(g) term)": _bn_backward_slip(mean_term=False),
                   "the variance treated as a constant (no -xhat*mean(g*xhat) term)": _bn_backward_slip(var_term=False),
                   "unbiased variance (ddof=1, divide by N-1)": _bn_backward_slip(ddof=1),

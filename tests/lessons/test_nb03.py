@@ -7,7 +7,7 @@ import torch
 from course_lib.lessons import nb03_backprop as circuits
 from course_lib.exercises import EXERCISES, check, nb03
 from course_lib.exercises.checking import ExerciseFailed, run_check
-from course_lib.exercises.nb03 import order_answer, tuple_answer
+from course_lib.exercises.nb03 import order_answer
 from course_lib.parity import compare
 from course_lib.scratch import functional as sf
 
@@ -124,18 +124,18 @@ def test_every_exercise_of_notebook_03_declares_its_common_mistakes(key):
 
 @pytest.mark.parametrize("key", ["03.sigmoid_circuit_grads", "03.linear_backward"])
 def test_tuple_exercises_accept_the_reference_parts(key, capsys):
-    check(key, tuple_answer(key, EXERCISES[key].extra["parts_reference"]))
+    check(key, EXERCISES[key].reference)
     assert "correct" in capsys.readouterr().out
 
 
 def test_linear_backward_names_the_wrong_part():
     key = "03.linear_backward"
     with pytest.raises(ExerciseFailed, match=r"dW: .*(has shape \(\d, \d\), expected|transpose of the expected)"):
-        run_check(EXERCISES[key], tuple_answer(key, lambda dy, x, W: (dy @ W, x.T @ dy, dy.sum(0))))
+        run_check(EXERCISES[key], lambda dy, x, W: (dy @ W, x.T @ dy, dy.sum(0)))
     with pytest.raises(ExerciseFailed, match="db: "):
-        run_check(EXERCISES[key], tuple_answer(key, lambda dy, x, W: (dy @ W, dy.T @ x, dy.sum(1))))
+        run_check(EXERCISES[key], lambda dy, x, W: (dy @ W, dy.T @ x, dy.sum(1)))
     with pytest.raises(ExerciseFailed, match=r"return a tuple \(dx, dW, db\)"):
-        run_check(EXERCISES[key], tuple_answer(key, lambda dy, x, W: dy @ W))
+        run_check(EXERCISES[key], lambda dy, x, W: dy @ W)
 
 
 def test_sigmoid_circuit_exercise_catches_a_missing_sigma_prime():
@@ -144,16 +144,14 @@ def test_sigmoid_circuit_exercise_catches_a_missing_sigma_prime():
     def forgot_sigma_prime(w, x):
         return np.array([x[0], x[1], 1.0]), np.array([w[0], w[1]])
     with pytest.raises(ExerciseFailed, match="dw: 3 of 3 value"):
-        run_check(EXERCISES[key], tuple_answer(key, forgot_sigma_prime))
+        run_check(EXERCISES[key], forgot_sigma_prime)
 
 
-def test_tuple_answer_stub_is_not_attempted():
+def test_tuple_exercise_stub_is_not_attempted():
     def stub(dy, x, W):
         raise NotImplementedError
     with pytest.raises(ExerciseFailed, match="not attempted yet"):
-        run_check(EXERCISES["03.linear_backward"], tuple_answer("03.linear_backward", stub))
-    with pytest.raises(KeyError):
-        tuple_answer("03.relu_backward", stub)
+        run_check(EXERCISES["03.linear_backward"], stub)
 
 
 def test_relu_backward_exercise_catches_gradient_at_zero():
