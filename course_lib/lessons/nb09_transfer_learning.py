@@ -34,24 +34,26 @@ from .. import architectures, data, training
 from ..models import source_cnn
 from ..plots import finish
 from ..training import Callback, accuracy, outputs
-from ..transfer import body, freeze, head_name, layer_names, param_groups, replace_head
+from ..transfer import (SOURCE_CLASSES, GradualUnfreezing, augment, body, freeze, head_name, layer_groups,
+                        layer_names, param_groups, replace_head)
 
-SOURCE_CLASSES = (0, 1, 2, 3, 4)
 TARGET_CLASSES = (5, 6, 7, 8, 9)
 N_PER_CLASS = (5, 10, 20, 50, 100, 500)
 SEEDS = (0, 1, 2)
 METHODS = ("scratch", "frozen", "finetune")
+RECIPES = ("discriminative", "gradual")       # fine-tuning recipes compared with the decks' "finetune"
 METHOD_LABELS = {"scratch": "from scratch", "frozen": "frozen features (new head only)",
-                 "finetune": "fine-tuned (body at lr / 10)"}
+                 "finetune": "fine-tuned (body at lr / 10)",
+                 "discriminative": "per-layer rates (each layer lr / 2.6 of the one above)",
+                 "gradual": "per-layer rates + gradual unfreezing"}
 METHOD_COLORS = {"scratch": "tab:red", "frozen": "tab:blue", "finetune": "tab:green"}
-
-PRETRAIN_SETTINGS = dict(epochs=80, batch_size=64, lr=2e-3, seed=0, augment_data=True)
 
 # Training on the target task: the same settings for every method, so that the comparison is fair.
 STEPS = 60            # Adam steps per run (more for n = 500: see steps_for)
 BATCH_SIZE = 50       # full batch when 5 n <= 50, i.e. n <= 10
 LR = 1e-2             # training from scratch, and every new head
 BODY_LR = 1e-3        # fine-tuning: the pretrained layers move ten times more slowly
+FACTOR = 1 / 2.6      # discriminative rates (ULMFiT): each layer 2.6 times slower than the one above
 
 IMAGENET_RESNET18_FILE = "resnet18-f37072fd.pth"   # torchvision's IMAGENET1K_V1; f37072fd = start of its sha256
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -59,25 +61,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 # ------------------------------------------------------------------------------------------------ training
-
-
-def augment(x: torch.Tensor, generator: torch.Generator, max_shift: float = 2.0,
-            max_degrees: float = 15.0) -> torch.Tensor:
-    """A random shift (up to ``max_shift`` pixels along x and y) and rotation (up to ``max_degrees``) per image.
-
-    x: (N, C, H, W). Each image gets its own angle and shift, uniform in their ranges, applied as one
-    affine map with ``affine_grid`` + ``grid_sample`` (bilinear; pixels from outside the image are
-    background, the smallest value in x). Returns a new (N, C, H, W) tensor; x is unchanged.
-    """
-    n, _, h, w = x.shape
-    u = torch.rand(n, 3, generator=generator) * 2 - 1                 # uniform in [-1, 1]
-    angle = u[:, 0] * math.radians(max_degrees)
-    tx, ty = u[:, 1] * max_shift * 2 / w, u[:, 2] * max_shift * 2 / h  # pixels -> grid units (2 = the width)
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
-    background = x.amin()
-    return F.grid_sample(x - background, grid, align_corners=False, padding_mode="zeros") + background
 
 
 def steps_for(n: int, classes: int = 5) -> int:
@@ -113,27 +96,6 @@ def train_with_adam(model: nn.Module, x: torch.Tensor, y: torch.Tensor, groups: 
     return model
 
 
-def pretrain_source(epochs: int = PRETRAIN_SETTINGS["epochs"], batch_size: int = PRETRAIN_SETTINGS["batch_size"],
-                    lr: float = PRETRAIN_SETTINGS["lr"], seed: int = PRETRAIN_SETTINGS["seed"],
-                    augment_data: bool = PRETRAIN_SETTINGS["augment_data"],
-                    max_steps: Optional[int] = None) -> nn.Sequential:
-    """Train ``source_cnn(5)`` on all training digits 0-4, the source task; deterministic on a CPU.
-
-    Adam at ``lr``; ``epochs`` passes over the 4,106 digits in shuffled mini-batches, each batch randomly
-    shifted and rotated (``augment``), all drawn from torch.Generator(seed); initial weights from
-    torch.manual_seed(seed). ``max_steps`` stops early (the tests take a few steps).
-    """
-    torch.manual_seed(seed)
-    model = source_cnn(len(SOURCE_CLASSES))
-    gen = torch.Generator().manual_seed(seed)
-    training.fit(model, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=lr),
-                 data.task_digits("train", SOURCE_CLASSES), epochs=epochs, progress=False,
-                 batches=training.shuffled_batches(batch_size, generator=gen),
-                 transform=(lambda xb: augment(xb, gen)) if augment_data else None,
-                 callbacks=[training.MaxSteps(max_steps)] if max_steps is not None else [])
-    return model
-
-
 def recall_at_k(scores, labels, k: int) -> float:
     """Fraction of examples whose true class is among the k highest scores ("recall @ 5" of [000]).
 
@@ -149,14 +111,17 @@ def recall_at_k(scores, labels, k: int) -> float:
 
 def make_model(method: str, pretrained: Optional[nn.Module], seed: int, num_classes: int = 5,
                body_lr: float = BODY_LR) -> tuple[nn.Module, list[dict]]:
-    """A model and its optimiser groups for one method of the learning curve.
+    """A model and its optimiser groups for one method of the learning curve, or one fine-tuning recipe.
 
     "scratch":  a fresh source_cnn (random weights from torch.manual_seed(seed)), every layer at LR.
     "frozen":   a copy of the pretrained CNN with a new head (replace_head) and the body frozen.
-    "finetune": a copy of the pretrained CNN with a new head at LR and the body at body_lr.
+    "finetune": a copy of the pretrained CNN with a new head at LR and the body at body_lr (the decks' recipe).
+    "discriminative", "gradual": a copy of the pretrained CNN with a new head, one group per layer,
+                each layer FACTOR times slower than the one above (``transfer.layer_groups``); "gradual"
+                also unfreezes them one at a time while training (``run`` adds the callback).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    if method not in METHODS + RECIPES:
+        raise ValueError(f"method must be one of {METHODS + RECIPES}, got {method!r}.")
     torch.manual_seed(seed)
     if method == "scratch":
         model = source_cnn(num_classes)
@@ -164,6 +129,8 @@ def make_model(method: str, pretrained: Optional[nn.Module], seed: int, num_clas
     model = replace_head(copy.deepcopy(pretrained), num_classes)
     if method == "frozen":
         freeze(model, len(layer_names(model)) - 1)
+    if method in ("discriminative", "gradual"):
+        return model, layer_groups(model, LR, FACTOR)
     return model, param_groups(model, LR, body_lr)
 
 
@@ -181,23 +148,28 @@ def transfer_first_layers(pretrained: nn.Module, k: int, seed: int, num_classes:
     return model
 
 
-def run(method: str, n: int, seed: int, pretrained: Optional[nn.Module], train_set, test_set,
+def run(method: str, n: int, seed: int, pretrained: Optional[nn.Module], train_set, eval_set,
         steps: Optional[int] = None, augment_data: bool = False, k: int = 0,
         return_model: bool = False):
-    """Train one model on n examples per class (draw number ``seed``); return its test accuracy.
+    """Train one model on n examples per class (draw number ``seed``) of train_set; return its accuracy on eval_set.
 
-    method: "scratch", "frozen", "finetune" (``make_model``) or "first_k" (``transfer_first_layers``
-    with k layers). steps defaults to ``steps_for(n)``. With return_model, returns (accuracy, model, idx).
+    method: one of METHODS or RECIPES (``make_model``; "gradual" unfreezes a layer every steps / 4 steps,
+    ``transfer.GradualUnfreezing``) or "first_k" (``transfer_first_layers`` with k layers). steps defaults
+    to ``steps_for(n)``. eval_set is the validation split for every comparison, the test split once.
+    With return_model, returns (accuracy, model, idx).
     """
     x, y = train_set
     idx = torch.from_numpy(data.few_shot_indices(y.numpy(), n, seed))
+    steps = steps or steps_for(n)
     if method == "first_k":
         model = transfer_first_layers(pretrained, k, seed)
         groups = param_groups(model, LR, LR)
     else:
         model, groups = make_model(method, pretrained, seed)
-    train_with_adam(model, x[idx], y[idx], groups, steps=steps or steps_for(n), seed=seed, augment_data=augment_data)
-    acc = accuracy(model, *test_set)
+    callbacks = [GradualUnfreezing(steps // len(layer_names(model)))] if method == "gradual" else []
+    train_with_adam(model, x[idx], y[idx], groups, steps=steps, seed=seed, augment_data=augment_data,
+                    callbacks=callbacks)
+    acc = accuracy(model, *eval_set)
     return (acc, model, idx) if return_model else acc
 
 
