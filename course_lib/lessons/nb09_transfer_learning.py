@@ -2,15 +2,17 @@
 for another with few labels.
 
 The course's own experiment fits a laptop CPU. The **source task** is the training split's digits 0-4
-(4,106 images); the **target task** is digits 5-9 learned from only ``n`` labelled examples per class and
-tested on the 975 digits 5-9 of the 2,000-digit test split. The network is ``models.source_cnn()``; its
-pretraining (``pretrain_source``, run by ``data/pretrain_digits04.py``) is cached in ``data/cnn_digits04.pt``
-and loaded by ``models.load_source_cnn()``.
+(4,106 images); the **target task** is digits 5-9 learned from only ``n`` labelled examples per class of the
+fit split, compared on the validation split's 487 digits 5-9 (every choice is made there) and reported once
+on the test split's 975. The network is ``models.source_cnn()``; its pretraining (``transfer.pretrain_source``,
+run by ``data/pretrain_digits04.py``) is cached in ``data/cnn_digits04.pt`` and loaded by
+``models.load_source_cnn()``.
 
     from course_lib.lessons import nb09_transfer_learning as nb09
-    model, groups = nb09.make_model("finetune", pretrained, seed=0)   # one of METHODS, with its lr groups
+    model, groups = nb09.make_model("finetune", pretrained, seed=0)   # one of METHODS or RECIPES, with lr groups
     nb09.train_with_adam(model, x, y, groups)                         # STEPS Adam steps (training.fit)
-    curve = nb09.learning_curve(pretrained, target_train, target_test)
+    acc = nb09.run("gradual", 10, seed, pretrained, fit_set, val_set)  # one run: n per class, draw ``seed``
+    curve = nb09.learning_curve(pretrained, fit_set, val_set)
     nb09.plot_learning_curve(curve)                                   # every figure function returns a Figure
 
 The ImageNet version uses ``architectures.resnet18`` (torchvision's names) with torchvision's ImageNet
@@ -155,7 +157,7 @@ def run(method: str, n: int, seed: int, pretrained: Optional[nn.Module], train_s
 
     method: one of METHODS or RECIPES (``make_model``; "gradual" unfreezes a layer every steps / 4 steps,
     ``transfer.GradualUnfreezing``) or "first_k" (``transfer_first_layers`` with k layers). steps defaults
-    to ``steps_for(n)``. eval_set is the validation split for every comparison, the test split once.
+    to ``steps_for(n)``. eval_set: the validation split, where every comparison is made.
     With return_model, returns (accuracy, model, idx).
     """
     x, y = train_set
@@ -173,7 +175,7 @@ def run(method: str, n: int, seed: int, pretrained: Optional[nn.Module], train_s
     return (acc, model, idx) if return_model else acc
 
 
-def run_head_only(n: int, seed: int, pretrained: nn.Module, train_feats, test_feats,
+def run_head_only(n: int, seed: int, pretrained: nn.Module, train_feats, eval_feats,
                   steps: Optional[int] = None) -> float:
     """The frozen-features method on features computed beforehand: only the new head is trained.
 
@@ -186,25 +188,26 @@ def run_head_only(n: int, seed: int, pretrained: nn.Module, train_feats, test_fe
     idx = torch.from_numpy(data.few_shot_indices(y.numpy(), n, seed))
     train_with_adam(head, f[idx], y[idx], [{"params": list(head.parameters()), "lr": LR}],
                     steps=steps or steps_for(n), seed=seed)
-    return accuracy(head, *test_feats)
+    return accuracy(head, *eval_feats)
 
 
-def learning_curve(pretrained: nn.Module, train_set, test_set, ns: Sequence[int] = N_PER_CLASS,
+def learning_curve(pretrained: nn.Module, train_set, eval_set, ns: Sequence[int] = N_PER_CLASS,
                    seeds: Sequence[int] = SEEDS, methods: Sequence[str] = METHODS,
                    steps: Optional[int] = None) -> dict[str, dict[int, list[float]]]:
-    """Test accuracy of each method, for each n and each draw: ``result[method][n] = [acc per seed]``."""
+    """Accuracy on eval_set (the validation split) of each method, for each n and each draw:
+    ``result[method][n] = [acc per seed]``."""
     result = {m: {n: [] for n in ns} for m in methods}
     if "frozen" in methods:
         extractor = body(pretrained)
         train_feats = (outputs(extractor, train_set[0]), train_set[1])
-        test_feats = (outputs(extractor, test_set[0]), test_set[1])
+        eval_feats = (outputs(extractor, eval_set[0]), eval_set[1])
     for n in ns:
         for seed in seeds:
             for m in methods:
                 if m == "frozen":
-                    acc = run_head_only(n, seed, pretrained, train_feats, test_feats, steps)
+                    acc = run_head_only(n, seed, pretrained, train_feats, eval_feats, steps)
                 else:
-                    acc = run(m, n, seed, pretrained, train_set, test_set, steps)
+                    acc = run(m, n, seed, pretrained, train_set, eval_set, steps)
                 result[m][n].append(acc)
     return result
 
@@ -215,7 +218,7 @@ def mean_accuracy(result: dict[str, dict[int, list[float]]]) -> dict[str, dict[i
 
 
 def curve_table(result: dict[str, dict[int, list[float]]]) -> str:
-    """The learning curve as text: one row per n, mean test accuracy (%) over the draws for each method."""
+    """The learning curve as text: one row per n, mean accuracy (%) over the draws for each method."""
     means = mean_accuracy(result)
     methods = list(result)
     lines = [f"{'n per class':>11} " + " ".join(f"{m:>10}" for m in methods) + "   fine-tune gain"]
@@ -226,28 +229,28 @@ def curve_table(result: dict[str, dict[int, list[float]]]) -> str:
     return "\n".join(lines)
 
 
-class _TestAccuracyEvery(Callback):
-    """Test accuracy after every ``every``-th step."""
+class _AccuracyEvery(Callback):
+    """Accuracy on eval_set after every ``every``-th step."""
 
-    def __init__(self, test_set, every: int) -> None:
-        self.test_set, self.every = test_set, every
+    def __init__(self, eval_set, every: int) -> None:
+        self.eval_set, self.every = eval_set, every
         self.steps: list[int] = []
         self.accs: list[float] = []
 
     def on_step(self, step, loss, model):
         if step % self.every == 0:
             self.steps.append(step)
-            self.accs.append(accuracy(model, *self.test_set))
+            self.accs.append(accuracy(model, *self.eval_set))
 
 
-def accuracy_while_training(method: str, n: int, seed: int, pretrained: nn.Module, train_set, test_set,
+def accuracy_while_training(method: str, n: int, seed: int, pretrained: nn.Module, train_set, eval_set,
                             steps: int = STEPS, every: int = 5) -> tuple[list[int], list[float]]:
-    """Test accuracy every ``every`` steps during one run (step 0 = before training): how fast it learns."""
+    """Accuracy on eval_set every ``every`` steps during one run (step 0 = before training): how fast it learns."""
     x, y = train_set
     idx = torch.from_numpy(data.few_shot_indices(y.numpy(), n, seed))
     model, groups = make_model(method, pretrained, seed)
-    before = accuracy(model, *test_set)
-    record = _TestAccuracyEvery(test_set, every)
+    before = accuracy(model, *eval_set)
+    record = _AccuracyEvery(eval_set, every)
     train_with_adam(model, x[idx], y[idx], groups, steps=steps, seed=seed, callbacks=[record])
     return [0] + record.steps, [before] + record.accs
 
@@ -257,7 +260,7 @@ def accuracy_while_training(method: str, n: int, seed: int, pretrained: nn.Modul
 
 def plot_learning_curve(result: dict[str, dict[int, list[float]]], methods: Optional[Sequence[str]] = None,
                         show_draws: bool = True) -> Figure:
-    """Mean test accuracy against n (log axis), one line per method; dots = the single draws."""
+    """Mean accuracy (on the validation split) against n (log axis), one line per method; dots = the single draws."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for m in methods or list(result):
         ns = list(result[m])
@@ -269,7 +272,7 @@ def plot_learning_curve(result: dict[str, dict[int, list[float]]], methods: Opti
     ax.set_xscale("log")
     ax.set_xticks(list(next(iter(result.values()))))
     ax.get_xaxis().set_major_formatter(plt.ScalarFormatter())
-    ax.set(xlabel="labelled examples per class, n (log scale)", ylabel="test accuracy on digits 5-9",
+    ax.set(xlabel="labelled examples per class, n (log scale)", ylabel="validation accuracy on digits 5-9",
            ylim=(0, 1), title="learning digits 5-9 from n examples per class")
     ax.legend(loc="lower right", fontsize=8)
     plt.close(fig)
@@ -412,17 +415,17 @@ def imagenet_features(model: nn.Module, x: torch.Tensor, batch_size: int = 100) 
     return outputs(extractor, x, batch_size)
 
 
-def imagenet_linear_probe(model: nn.Module, train_images, train_labels, test_images, test_labels,
+def imagenet_linear_probe(model: nn.Module, train_images, train_labels, eval_images, eval_labels,
                           size: int = 64, steps: int = 100, seed: int = 0) -> float:
-    """Frozen ImageNet features + a new linear head, trained on the training digits; test accuracy.
+    """Frozen ImageNet features + a new linear head, trained on the training digits; accuracy on the others.
 
     Images uint8 (N, 28, 28), labels int (N,) in 0..C-1. The head is Linear(512, C), trained full-batch
     with Adam at LR for ``steps`` steps on the (fixed) features.
     """
-    train_labels, test_labels = torch.as_tensor(train_labels), torch.as_tensor(test_labels)
+    train_labels, eval_labels = torch.as_tensor(train_labels), torch.as_tensor(eval_labels)
     f_train = imagenet_features(model, digits_to_imagenet(train_images, size))
-    f_test = imagenet_features(model, digits_to_imagenet(test_images, size))
+    f_eval = imagenet_features(model, digits_to_imagenet(eval_images, size))
     torch.manual_seed(seed)
     head = nn.Linear(f_train.shape[1], int(train_labels.max()) + 1)
     train_with_adam(head, f_train, train_labels, steps=steps, batch_size=len(f_train), seed=seed)
-    return accuracy(head, f_test, test_labels)
+    return accuracy(head, f_eval, eval_labels)
