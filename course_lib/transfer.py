@@ -7,7 +7,13 @@ The decks' recipe (Zhu [004]): pre-train a CNN on a large data set, **remove or 
     body(model)                           everything but the head: the feature extractor
     freeze(model, k or names) / unfreeze  requires_grad = False / True for the first k layers (or named ones)
     param_groups(model, head_lr, body_lr) optimiser groups: a smaller learning rate for the body
+    layer_groups(model, head_lr, factor)  one group per layer, each ``factor`` times slower than the one above
+    GradualUnfreezing(every)              a ``training.fit`` callback: the head first, then one more layer
+                                          from the top every ``every`` steps (ULMFiT's gradual unfreezing)
     count_params / count_trainable        how many numbers the model has / the optimiser will change
+
+and the source task itself: ``augment`` (random shifts and rotations) and ``pretrain_source`` (the small
+CNN trained on the training digits 0-4, what ``data/pretrain_digits04.py`` runs to make ``data/cnn_digits04.pt``).
 
 The models they are used on are ``models.source_cnn`` (the course's small CNN, pretrained weights from
 ``models.load_source_cnn``) and ``architectures.resnet18``; both end in global average pooling and one
@@ -15,9 +21,18 @@ The models they are used on are ``models.source_cnn`` (the course's small CNN, p
 """
 from __future__ import annotations
 
-from typing import Iterable, Union
+import math
+from typing import Iterable, Optional, Union
 
+import torch
+import torch.nn.functional as F
 from torch import nn
+
+from . import data, training
+from .models import source_cnn
+
+SOURCE_CLASSES = (0, 1, 2, 3, 4)
+PRETRAIN_SETTINGS = dict(epochs=80, batch_size=64, lr=2e-3, seed=0, augment_data=True)
 
 
 def body(model):
@@ -110,6 +125,47 @@ def param_groups(model: nn.Module, head_lr: float, body_lr: float) -> list[dict]
     return [g for g in groups if g["params"]]
 
 
+def layer_groups(model: nn.Module, head_lr: float, factor: float) -> list[dict]:
+    """Discriminative learning rates: one optimiser group per layer of ``layer_names(model)``.
+
+    Layer i of L (0 = first) gets lr_i = head_lr * factor ** (L - 1 - i): the head head_lr, each layer below
+    ``factor`` times the one above (ULMFiT: factor 1/2.6). Every parameter is included, frozen ones too, so
+    that a layer unfrozen later (``GradualUnfreezing``) trains at its own rate; torch's optimisers skip a
+    parameter while its gradient is None. Groups are named after the layers.
+    """
+    if not 0 < factor <= 1:
+        raise ValueError(f"factor must be in (0, 1]: each layer learns at most as fast as the one above; got {factor}.")
+    names = layer_names(model)
+    return [{"name": name, "params": list(model.get_submodule(name).parameters()),
+             "lr": head_lr * factor ** (len(names) - 1 - i)} for i, name in enumerate(names)]
+
+
+class GradualUnfreezing(training.Callback):
+    """ULMFiT's gradual unfreezing as a ``training.fit`` callback (Howard & Ruder 2018).
+
+    Before the first step every layer but the head is frozen; after every ``every`` steps the highest layer
+    still frozen is unfrozen, so with L layers and ``every`` = steps / L the last stage trains them all.
+    ``unfrozen_at`` records {layer name: the step after which it joined}. Use with ``layer_groups``.
+    """
+
+    def __init__(self, every: int) -> None:
+        if every < 1:
+            raise ValueError(f"GradualUnfreezing(every=...) counts steps: it must be at least 1, got {every}.")
+        self.every = every
+        self.waiting: list[str] = []
+        self.unfrozen_at: dict[str, int] = {}
+
+    def on_train_begin(self, model) -> None:
+        self.waiting = freeze(model, len(layer_names(model)) - 1)
+        self.unfrozen_at = {}
+
+    def on_step(self, step, loss, model):
+        if step % self.every == 0 and self.waiting:
+            name = self.waiting.pop()
+            unfreeze(model, name)
+            self.unfrozen_at[name] = step
+
+
 def count_params(model) -> int:
     """Number of learnable numbers in a model (torch or scratch)."""
     return int(sum(p.numel() if hasattr(p, "numel") else p.data.size for p in model.parameters()))
@@ -118,3 +174,46 @@ def count_params(model) -> int:
 def count_trainable(model: nn.Module) -> int:
     """Number of learnable numbers the optimiser may change: parameters with requires_grad True."""
     return int(sum(p.numel() for p in model.parameters() if p.requires_grad))
+
+
+# ------------------------------------------------------------------------------------------ the source task
+
+
+def augment(x: torch.Tensor, generator: torch.Generator, max_shift: float = 2.0,
+            max_degrees: float = 15.0) -> torch.Tensor:
+    """A random shift (up to ``max_shift`` pixels along x and y) and rotation (up to ``max_degrees``) per image.
+
+    x: (N, C, H, W). Each image gets its own angle and shift, uniform in their ranges, applied as one
+    affine map with ``affine_grid`` + ``grid_sample`` (bilinear; pixels from outside the image are
+    background, the smallest value in x). Returns a new (N, C, H, W) tensor; x is unchanged.
+    """
+    n, _, h, w = x.shape
+    u = torch.rand(n, 3, generator=generator) * 2 - 1                 # uniform in [-1, 1]
+    angle = u[:, 0] * math.radians(max_degrees)
+    tx, ty = u[:, 1] * max_shift * 2 / w, u[:, 2] * max_shift * 2 / h  # pixels -> grid units (2 = the width)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    background = x.amin()
+    return F.grid_sample(x - background, grid, align_corners=False, padding_mode="zeros") + background
+
+
+def pretrain_source(epochs: int = PRETRAIN_SETTINGS["epochs"], batch_size: int = PRETRAIN_SETTINGS["batch_size"],
+                    lr: float = PRETRAIN_SETTINGS["lr"], seed: int = PRETRAIN_SETTINGS["seed"],
+                    augment_data: bool = PRETRAIN_SETTINGS["augment_data"],
+                    max_steps: Optional[int] = None) -> nn.Sequential:
+    """Train ``source_cnn(5)`` on all training digits 0-4, the source task; deterministic on a CPU.
+
+    Adam at ``lr``; ``epochs`` passes over the 4,106 digits in shuffled mini-batches, each batch randomly
+    shifted and rotated (``augment``), all drawn from torch.Generator(seed); initial weights from
+    torch.manual_seed(seed). ``max_steps`` stops early (the tests take a few steps).
+    """
+    torch.manual_seed(seed)
+    model = source_cnn(len(SOURCE_CLASSES))
+    gen = torch.Generator().manual_seed(seed)
+    training.fit(model, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=lr),
+                 data.task_digits("train", SOURCE_CLASSES), epochs=epochs, progress=False,
+                 batches=training.shuffled_batches(batch_size, generator=gen),
+                 transform=(lambda xb: augment(xb, gen)) if augment_data else None,
+                 callbacks=[training.MaxSteps(max_steps)] if max_steps is not None else [])
+    return model

@@ -3,7 +3,7 @@
     python data/pretrain_digits04.py                  # writes data/cnn_digits04.pt, prints its sha256
     python data/pretrain_digits04.py --out /tmp/x.pt  # somewhere else (to compare with the shipped file)
 
-What it runs is notebook 09's ``pretrain_source()`` (``course_lib/lessons/nb09_transfer_learning.py``) with
+What it runs is ``course_lib.transfer.pretrain_source()`` (shown in notebook 09) with
 its ``PRETRAIN_SETTINGS`` (80 epochs of Adam over the 4,106 training digits 0-4, each mini-batch randomly
 shifted and rotated): about a minute on one CPU core. It is deterministic: one thread, fixed seeds,
 ``torch.use_deterministic_algorithms(True)``, and ``models.save_weights`` writes the same bytes for the same
@@ -25,8 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from a checkout without installing
 
-from course_lib import data, models, training  # noqa: E402
-from course_lib.lessons import nb09_transfer_learning as nb09  # noqa: E402
+from course_lib import data, models, training, transfer  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -40,14 +39,14 @@ def main(argv: list[str] | None = None) -> str:
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     try:
-        model = nb09.pretrain_source(max_steps=args.max_steps)
+        model = transfer.pretrain_source(max_steps=args.max_steps)
     finally:
         torch.set_num_threads(threads)
         torch.use_deterministic_algorithms(deterministic)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     sha = models.save_weights(model, args.out)
-    x, y = data.task_digits("test", nb09.SOURCE_CLASSES)
+    x, y = data.task_digits("test", transfer.SOURCE_CLASSES)
     print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
     print(f"test accuracy on the test split's digits 0-4: {training.accuracy(model, x, y):.2%}")
     print(f"sha256 {sha}")

@@ -1,8 +1,13 @@
 """course_lib.transfer: heads, freezing and parameter groups, on the course's source CNN and on ResNet-18."""
+import importlib.util
+from pathlib import Path
+
 import pytest
 import torch
 
-from course_lib import architectures, models, training, transfer
+from course_lib import architectures, data, models, training, transfer
+
+SCRIPT = Path(__file__).resolve().parents[1] / "data" / "pretrain_digits04.py"
 
 
 def adam_steps(model, x, y, groups, steps):
@@ -81,6 +86,37 @@ def test_param_groups_slow_body_fast_head():
     assert not torch.equal(after["fc.weight"], before["fc.weight"])
 
 
+def test_layer_groups_give_each_layer_factor_times_the_rate_above():
+    torch.manual_seed(0)
+    model = models.source_cnn()
+    transfer.freeze(model, 2)                                     # frozen layers still get their group
+    groups = transfer.layer_groups(model, head_lr=0.01, factor=0.5)
+    assert [g["name"] for g in groups] == ["conv1", "conv2", "conv3", "fc"]
+    assert [g["lr"] for g in groups] == pytest.approx([0.00125, 0.0025, 0.005, 0.01])
+    assert sum(p.numel() for g in groups for p in g["params"]) == transfer.count_params(model) == 27_317
+    with pytest.raises(ValueError, match="factor must be in"):
+        transfer.layer_groups(model, 0.01, 2.6)
+
+
+def test_gradual_unfreezing_trains_the_head_first_then_one_more_layer_every_stage():
+    torch.manual_seed(0)
+    model = models.source_cnn()
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    unfreezing = transfer.GradualUnfreezing(every=2)                  # 4 steps: fc alone, then fc + conv3
+    x, y = torch.randn(8, 1, 28, 28), torch.randint(0, 5, (8,))
+    training.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.Adam(transfer.layer_groups(model, 1e-2, 0.5)),
+                 (x, y), epochs=1, batches=training.full_batches(4), progress=False, callbacks=[unfreezing])
+    after = model.state_dict()
+    assert unfreezing.unfrozen_at == {"conv3": 2, "conv2": 4}
+    assert torch.equal(after["conv1.weight"], start["conv1.weight"])           # never unfrozen in 4 steps
+    assert torch.equal(after["conv2.weight"], start["conv2.weight"])           # unfrozen after the last step
+    assert not torch.equal(after["conv3.weight"], start["conv3.weight"])       # trained in steps 3 and 4
+    assert not torch.equal(after["fc.weight"], start["fc.weight"])
+    assert not model.conv1.weight.requires_grad and model.conv2.weight.requires_grad
+    with pytest.raises(ValueError, match="at least 1"):
+        transfer.GradualUnfreezing(every=0)
+
+
 def test_resnet18_head_and_freezing():
     with torch.device("meta"):
         resnet = architectures.resnet18()
@@ -88,3 +124,35 @@ def test_resnet18_head_and_freezing():
     transfer.freeze(resnet, len(transfer.layer_names(resnet)) - 1)
     assert transfer.layer_names(resnet)[0] == "conv1" and transfer.layer_names(resnet)[-1] == "fc"
     assert transfer.count_trainable(resnet) == 512 * 5 + 5
+
+
+def test_augment_is_seeded_and_zero_augmentation_is_the_identity():
+    x = data.task_digits("test", (5, 6, 7, 8, 9))[0][:6]
+    copy = x.clone()
+    a = transfer.augment(x, torch.Generator().manual_seed(1))
+    b = transfer.augment(x, torch.Generator().manual_seed(1))
+    assert a.shape == x.shape and torch.equal(a, b) and torch.equal(x, copy)
+    assert not torch.allclose(a, x)
+    same = transfer.augment(x, torch.Generator().manual_seed(1), max_shift=0, max_degrees=0)
+    torch.testing.assert_close(same, x, atol=1e-5, rtol=0)
+    assert float(a.min()) >= float(x.min()) - 1e-5                           # background stays background
+
+
+def test_pretraining_a_few_steps_is_deterministic():
+    a = transfer.pretrain_source(max_steps=3).state_dict()
+    b = transfer.pretrain_source(max_steps=3).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    fresh = transfer.pretrain_source(max_steps=1).state_dict()
+    assert not torch.equal(fresh["fc.weight"], a["fc.weight"])
+
+
+def test_pretrain_script_is_deterministic(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("pretrain_digits04", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    threads = torch.get_num_threads()
+    sha1 = script.main(["--max-steps", "2", "--out", str(tmp_path / "one.pt")])
+    sha2 = script.main(["--max-steps", "2", "--out", str(tmp_path / "two.pt")])
+    assert sha1 == sha2 and len(sha1) == 64
+    assert torch.get_num_threads() == threads and not torch.are_deterministic_algorithms_enabled()
+    assert f"sha256 {sha1}" in capsys.readouterr().out

@@ -80,6 +80,18 @@ EXERCISES: list[Exercise] = [
         reference=_stack_reference,
         make_inputs=_stack_inputs,
         trials=4,
+        mistakes={
+            "biases counted (C per layer added)":
+                lambda L, C: [9 * L * C * C + L * C, (2 * L + 1) ** 2 * C * C + C],
+            "receptive field taken as 3L (kernel sizes added, not 2L + 1)":
+                lambda L, C: [9 * L * C * C, (3 * L) ** 2 * C * C],
+            "the stack counted as one 3x3 layer (num_layers forgotten)":
+                lambda L, C: [9 * C * C, (2 * L + 1) ** 2 * C * C],
+            "channels counted once (9 L C, not 9 L C^2)":
+                lambda L, C: [9 * L * C, (2 * L + 1) ** 2 * C],
+            "the single kernel's side not squared ((2L + 1) C^2)":
+                lambda L, C: [9 * L * C * C, (2 * L + 1) * C * C],
+        },
     ),
     Exercise(
         key="07.residual_block",
@@ -93,6 +105,18 @@ EXERCISES: list[Exercise] = [
         make_inputs=_residual_block_inputs,
         rtol=1e-6,
         atol=1e-8,
+        mistakes={
+            "skip added after the last ReLU (relu(F(x)) + x)":
+                lambda x, w1, w2: sf.relu(sf.conv2d(sf.relu(sf.conv2d(x, w1, padding=1)), w2, padding=1)) + x,
+            "no skip connection (a plain block)":
+                lambda x, w1, w2: sf.relu(sf.conv2d(sf.relu(sf.conv2d(x, w1, padding=1)), w2, padding=1)),
+            "ReLU between the two convolutions forgotten":
+                lambda x, w1, w2: sf.relu(sf.conv2d(sf.conv2d(x, w1, padding=1), w2, padding=1) + x),
+            "w1 and w2 swapped":
+                lambda x, w1, w2: sf.relu(sf.conv2d(sf.relu(sf.conv2d(x, w2, padding=1)), w1, padding=1) + x),
+            "kernels flipped (true convolution, not cross-correlation)":
+                lambda x, w1, w2: _residual_block_reference(x, w1[:, :, ::-1, ::-1], w2[:, :, ::-1, ::-1]),
+        },
     ),
     Exercise(
         key="07.fc_as_conv_outputs",
@@ -106,6 +130,12 @@ EXERCISES: list[Exercise] = [
         reference=_fc_as_conv_reference,
         make_inputs=_fc_as_conv_inputs,
         trials=6,
+        mistakes={
+            "answers along one axis only (not squared)": lambda size: size // 32 - 6,
+            "not rounded down, ((size - 224) / 32 + 1) ** 2": lambda size: ((size - 224) / 32 + 1) ** 2,
+            "the 7x7 kernel fits s - 7 times, not s - 7 + 1": lambda size: (size // 32 - 7) ** 2,
+            "rounded up, not down, at the pools": lambda size: (-(-size // 32) - 6) ** 2,
+        },
     ),
     Exercise(
         key="07.dense_block_channels",
@@ -118,5 +148,15 @@ EXERCISES: list[Exercise] = [
         reference=_dense_reference,
         make_inputs=_dense_inputs,
         trials=4,
+        mistakes={
+            "the block's output left out (num_layers numbers)":
+                lambda c, k, L: [c + i * k for i in range(L)],
+            "each layer counted with its own new maps (c + (i + 1) k)":
+                lambda c, k, L: [c + (i + 1) * k for i in range(L + 1)],
+            "the output taken as the last layer's new maps only (growth_rate)":
+                lambda c, k, L: [c + i * k for i in range(L)] + [k],
+            "the block's input left out (i * growth_rate)":
+                lambda c, k, L: [i * k for i in range(L + 1)],
+        },
     ),
 ]

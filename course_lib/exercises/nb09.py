@@ -63,6 +63,16 @@ EXERCISES: list[Exercise] = [
         reference=_first_n_reference,
         make_inputs=_first_n_inputs,
         trials=5,
+        mistakes={
+            "the last n of each class, not the first":
+                lambda y, n: np.concatenate([np.flatnonzero(y == c)[-n:] for c in np.unique(y)]),
+            "the indices sorted (in file order, not class 0's first)":
+                lambda y, n: np.sort(np.concatenate([np.flatnonzero(y == c)[:n] for c in np.unique(y)])),
+            "n examples in all, not n per class":
+                lambda y, n: np.arange(n),
+            "labels returned instead of indices":
+                lambda y, n: np.concatenate([y[y == c][:n] for c in np.unique(y)]),
+        },
     ),
     Exercise(
         key="09.shift_images",
@@ -75,6 +85,13 @@ EXERCISES: list[Exercise] = [
         reference=_shift_reference,
         make_inputs=_shift_inputs,
         trials=6,
+        mistakes={
+            "np.roll: what falls off one edge wraps round to the other":
+                lambda im, dy, dx: np.roll(im, (dy, dx), axis=(1, 2)),
+            "dy and dx swapped (dy moves right, dx down)": lambda im, dy, dx: _shift_reference(im, dx, dy),
+            "the wrong direction (positive dy moves up)": lambda im, dy, dx: _shift_reference(im, -dy, -dx),
+            "the images returned unshifted": lambda im, dy, dx: im,
+        },
     ),
     Exercise(
         key="09.layer_learning_rates",
@@ -87,6 +104,12 @@ EXERCISES: list[Exercise] = [
         make_inputs=_layer_lrs_inputs,
         rtol=1e-9,
         trials=5,
+        mistakes={
+            "head first (the order reversed)": lambda n, lr, f: lr * f ** np.arange(n),
+            "the head slowed down too (factor ** (n_layers - i))": lambda n, lr, f: lr * f ** np.arange(n, 0, -1),
+            "one slow rate for the whole body (head_lr * factor)":
+                lambda n, lr, f: np.array([lr * f] * (n - 1) + [lr]),
+        },
     ),
     Exercise(
         key="09.recall_at_k",
@@ -97,5 +120,17 @@ EXERCISES: list[Exercise] = [
         reference=recall_at_k,
         make_inputs=_recall_inputs,
         trials=5,
+        mistakes={
+            "the k LOWEST scores (np.argsort without the minus)":
+                lambda s, y, k: float(np.mean(np.any(np.argsort(s, 1)[:, :k] == y[:, None], 1))),
+            "only the k-th best class, not any of the best k":
+                lambda s, y, k: float(np.mean(np.argsort(-s, 1)[:, k - 1] == y)),
+            "the count of hits, not the fraction":
+                lambda s, y, k: float(np.sum(np.any(np.argsort(-s, 1)[:, :k] == y[:, None], 1))),
+            "the best k + 1 classes (off by one)":
+                lambda s, y, k: float(np.mean(np.any(np.argsort(-s, 1)[:, :k + 1] == y[:, None], 1))),
+            "plain accuracy (k ignored)":
+                lambda s, y, k: float(np.mean(s.argmax(1) == y)),
+        },
     ),
 ]

@@ -2,15 +2,17 @@
 for another with few labels.
 
 The course's own experiment fits a laptop CPU. The **source task** is the training split's digits 0-4
-(4,106 images); the **target task** is digits 5-9 learned from only ``n`` labelled examples per class and
-tested on the 975 digits 5-9 of the 2,000-digit test split. The network is ``models.source_cnn()``; its
-pretraining (``pretrain_source``, run by ``data/pretrain_digits04.py``) is cached in ``data/cnn_digits04.pt``
-and loaded by ``models.load_source_cnn()``.
+(4,106 images); the **target task** is digits 5-9 learned from only ``n`` labelled examples per class of the
+fit split, compared on the validation split's 487 digits 5-9 (every choice is made there) and reported once
+on the test split's 975. The network is ``models.source_cnn()``; its pretraining (``transfer.pretrain_source``,
+run by ``data/pretrain_digits04.py``) is cached in ``data/cnn_digits04.pt`` and loaded by
+``models.load_source_cnn()``.
 
     from course_lib.lessons import nb09_transfer_learning as nb09
-    model, groups = nb09.make_model("finetune", pretrained, seed=0)   # one of METHODS, with its lr groups
+    model, groups = nb09.make_model("finetune", pretrained, seed=0)   # one of METHODS or RECIPES, with lr groups
     nb09.train_with_adam(model, x, y, groups)                         # STEPS Adam steps (training.fit)
-    curve = nb09.learning_curve(pretrained, target_train, target_test)
+    acc = nb09.run("gradual", 10, seed, pretrained, fit_set, val_set)  # one run: n per class, draw ``seed``
+    curve = nb09.learning_curve(pretrained, fit_set, val_set)
     nb09.plot_learning_curve(curve)                                   # every figure function returns a Figure
 
 The ImageNet version uses ``architectures.resnet18`` (torchvision's names) with torchvision's ImageNet
@@ -34,24 +36,26 @@ from .. import architectures, data, training
 from ..models import source_cnn
 from ..plots import finish
 from ..training import Callback, accuracy, outputs
-from ..transfer import body, freeze, head_name, layer_names, param_groups, replace_head
+from ..transfer import (SOURCE_CLASSES, GradualUnfreezing, augment, body, freeze, head_name, layer_groups,
+                        layer_names, param_groups, replace_head)
 
-SOURCE_CLASSES = (0, 1, 2, 3, 4)
 TARGET_CLASSES = (5, 6, 7, 8, 9)
 N_PER_CLASS = (5, 10, 20, 50, 100, 500)
 SEEDS = (0, 1, 2)
 METHODS = ("scratch", "frozen", "finetune")
+RECIPES = ("discriminative", "gradual")       # fine-tuning recipes compared with the decks' "finetune"
 METHOD_LABELS = {"scratch": "from scratch", "frozen": "frozen features (new head only)",
-                 "finetune": "fine-tuned (body at lr / 10)"}
+                 "finetune": "fine-tuned (body at lr / 10)",
+                 "discriminative": "per-layer rates (each layer lr / 2.6 of the one above)",
+                 "gradual": "per-layer rates + gradual unfreezing"}
 METHOD_COLORS = {"scratch": "tab:red", "frozen": "tab:blue", "finetune": "tab:green"}
-
-PRETRAIN_SETTINGS = dict(epochs=80, batch_size=64, lr=2e-3, seed=0, augment_data=True)
 
 # Training on the target task: the same settings for every method, so that the comparison is fair.
 STEPS = 60            # Adam steps per run (more for n = 500: see steps_for)
 BATCH_SIZE = 50       # full batch when 5 n <= 50, i.e. n <= 10
 LR = 1e-2             # training from scratch, and every new head
 BODY_LR = 1e-3        # fine-tuning: the pretrained layers move ten times more slowly
+FACTOR = 1 / 2.6      # discriminative rates (ULMFiT): each layer 2.6 times slower than the one above
 
 IMAGENET_RESNET18_FILE = "resnet18-f37072fd.pth"   # torchvision's IMAGENET1K_V1; f37072fd = start of its sha256
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -59,25 +63,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 # ------------------------------------------------------------------------------------------------ training
-
-
-def augment(x: torch.Tensor, generator: torch.Generator, max_shift: float = 2.0,
-            max_degrees: float = 15.0) -> torch.Tensor:
-    """A random shift (up to ``max_shift`` pixels along x and y) and rotation (up to ``max_degrees``) per image.
-
-    x: (N, C, H, W). Each image gets its own angle and shift, uniform in their ranges, applied as one
-    affine map with ``affine_grid`` + ``grid_sample`` (bilinear; pixels from outside the image are
-    background, the smallest value in x). Returns a new (N, C, H, W) tensor; x is unchanged.
-    """
-    n, _, h, w = x.shape
-    u = torch.rand(n, 3, generator=generator) * 2 - 1                 # uniform in [-1, 1]
-    angle = u[:, 0] * math.radians(max_degrees)
-    tx, ty = u[:, 1] * max_shift * 2 / w, u[:, 2] * max_shift * 2 / h  # pixels -> grid units (2 = the width)
-    cos, sin = torch.cos(angle), torch.sin(angle)
-    theta = torch.stack([torch.stack([cos, -sin, tx], 1), torch.stack([sin, cos, ty], 1)], 1)
-    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
-    background = x.amin()
-    return F.grid_sample(x - background, grid, align_corners=False, padding_mode="zeros") + background
 
 
 def steps_for(n: int, classes: int = 5) -> int:
@@ -113,27 +98,6 @@ def train_with_adam(model: nn.Module, x: torch.Tensor, y: torch.Tensor, groups: 
     return model
 
 
-def pretrain_source(epochs: int = PRETRAIN_SETTINGS["epochs"], batch_size: int = PRETRAIN_SETTINGS["batch_size"],
-                    lr: float = PRETRAIN_SETTINGS["lr"], seed: int = PRETRAIN_SETTINGS["seed"],
-                    augment_data: bool = PRETRAIN_SETTINGS["augment_data"],
-                    max_steps: Optional[int] = None) -> nn.Sequential:
-    """Train ``source_cnn(5)`` on all training digits 0-4, the source task; deterministic on a CPU.
-
-    Adam at ``lr``; ``epochs`` passes over the 4,106 digits in shuffled mini-batches, each batch randomly
-    shifted and rotated (``augment``), all drawn from torch.Generator(seed); initial weights from
-    torch.manual_seed(seed). ``max_steps`` stops early (the tests take a few steps).
-    """
-    torch.manual_seed(seed)
-    model = source_cnn(len(SOURCE_CLASSES))
-    gen = torch.Generator().manual_seed(seed)
-    training.fit(model, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=lr),
-                 data.task_digits("train", SOURCE_CLASSES), epochs=epochs, progress=False,
-                 batches=training.shuffled_batches(batch_size, generator=gen),
-                 transform=(lambda xb: augment(xb, gen)) if augment_data else None,
-                 callbacks=[training.MaxSteps(max_steps)] if max_steps is not None else [])
-    return model
-
-
 def recall_at_k(scores, labels, k: int) -> float:
     """Fraction of examples whose true class is among the k highest scores ("recall @ 5" of [000]).
 
@@ -149,14 +113,17 @@ def recall_at_k(scores, labels, k: int) -> float:
 
 def make_model(method: str, pretrained: Optional[nn.Module], seed: int, num_classes: int = 5,
                body_lr: float = BODY_LR) -> tuple[nn.Module, list[dict]]:
-    """A model and its optimiser groups for one method of the learning curve.
+    """A model and its optimiser groups for one method of the learning curve, or one fine-tuning recipe.
 
     "scratch":  a fresh source_cnn (random weights from torch.manual_seed(seed)), every layer at LR.
     "frozen":   a copy of the pretrained CNN with a new head (replace_head) and the body frozen.
-    "finetune": a copy of the pretrained CNN with a new head at LR and the body at body_lr.
+    "finetune": a copy of the pretrained CNN with a new head at LR and the body at body_lr (the decks' recipe).
+    "discriminative", "gradual": a copy of the pretrained CNN with a new head, one group per layer,
+                each layer FACTOR times slower than the one above (``transfer.layer_groups``); "gradual"
+                also unfreezes them one at a time while training (``run`` adds the callback).
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}.")
+    if method not in METHODS + RECIPES:
+        raise ValueError(f"method must be one of {METHODS + RECIPES}, got {method!r}.")
     torch.manual_seed(seed)
     if method == "scratch":
         model = source_cnn(num_classes)
@@ -164,6 +131,8 @@ def make_model(method: str, pretrained: Optional[nn.Module], seed: int, num_clas
     model = replace_head(copy.deepcopy(pretrained), num_classes)
     if method == "frozen":
         freeze(model, len(layer_names(model)) - 1)
+    if method in ("discriminative", "gradual"):
+        return model, layer_groups(model, LR, FACTOR)
     return model, param_groups(model, LR, body_lr)
 
 
@@ -181,27 +150,32 @@ def transfer_first_layers(pretrained: nn.Module, k: int, seed: int, num_classes:
     return model
 
 
-def run(method: str, n: int, seed: int, pretrained: Optional[nn.Module], train_set, test_set,
+def run(method: str, n: int, seed: int, pretrained: Optional[nn.Module], train_set, eval_set,
         steps: Optional[int] = None, augment_data: bool = False, k: int = 0,
         return_model: bool = False):
-    """Train one model on n examples per class (draw number ``seed``); return its test accuracy.
+    """Train one model on n examples per class (draw number ``seed``) of train_set; return its accuracy on eval_set.
 
-    method: "scratch", "frozen", "finetune" (``make_model``) or "first_k" (``transfer_first_layers``
-    with k layers). steps defaults to ``steps_for(n)``. With return_model, returns (accuracy, model, idx).
+    method: one of METHODS or RECIPES (``make_model``; "gradual" unfreezes a layer every steps / 4 steps,
+    ``transfer.GradualUnfreezing``) or "first_k" (``transfer_first_layers`` with k layers). steps defaults
+    to ``steps_for(n)``. eval_set: the validation split, where every comparison is made.
+    With return_model, returns (accuracy, model, idx).
     """
     x, y = train_set
     idx = torch.from_numpy(data.few_shot_indices(y.numpy(), n, seed))
+    steps = steps or steps_for(n)
     if method == "first_k":
         model = transfer_first_layers(pretrained, k, seed)
         groups = param_groups(model, LR, LR)
     else:
         model, groups = make_model(method, pretrained, seed)
-    train_with_adam(model, x[idx], y[idx], groups, steps=steps or steps_for(n), seed=seed, augment_data=augment_data)
-    acc = accuracy(model, *test_set)
+    callbacks = [GradualUnfreezing(steps // len(layer_names(model)))] if method == "gradual" else []
+    train_with_adam(model, x[idx], y[idx], groups, steps=steps, seed=seed, augment_data=augment_data,
+                    callbacks=callbacks)
+    acc = accuracy(model, *eval_set)
     return (acc, model, idx) if return_model else acc
 
 
-def run_head_only(n: int, seed: int, pretrained: nn.Module, train_feats, test_feats,
+def run_head_only(n: int, seed: int, pretrained: nn.Module, train_feats, eval_feats,
                   steps: Optional[int] = None) -> float:
     """The frozen-features method on features computed beforehand: only the new head is trained.
 
@@ -214,25 +188,26 @@ def run_head_only(n: int, seed: int, pretrained: nn.Module, train_feats, test_fe
     idx = torch.from_numpy(data.few_shot_indices(y.numpy(), n, seed))
     train_with_adam(head, f[idx], y[idx], [{"params": list(head.parameters()), "lr": LR}],
                     steps=steps or steps_for(n), seed=seed)
-    return accuracy(head, *test_feats)
+    return accuracy(head, *eval_feats)
 
 
-def learning_curve(pretrained: nn.Module, train_set, test_set, ns: Sequence[int] = N_PER_CLASS,
+def learning_curve(pretrained: nn.Module, train_set, eval_set, ns: Sequence[int] = N_PER_CLASS,
                    seeds: Sequence[int] = SEEDS, methods: Sequence[str] = METHODS,
                    steps: Optional[int] = None) -> dict[str, dict[int, list[float]]]:
-    """Test accuracy of each method, for each n and each draw: ``result[method][n] = [acc per seed]``."""
+    """Accuracy on eval_set (the validation split) of each method, for each n and each draw:
+    ``result[method][n] = [acc per seed]``."""
     result = {m: {n: [] for n in ns} for m in methods}
     if "frozen" in methods:
         extractor = body(pretrained)
         train_feats = (outputs(extractor, train_set[0]), train_set[1])
-        test_feats = (outputs(extractor, test_set[0]), test_set[1])
+        eval_feats = (outputs(extractor, eval_set[0]), eval_set[1])
     for n in ns:
         for seed in seeds:
             for m in methods:
                 if m == "frozen":
-                    acc = run_head_only(n, seed, pretrained, train_feats, test_feats, steps)
+                    acc = run_head_only(n, seed, pretrained, train_feats, eval_feats, steps)
                 else:
-                    acc = run(m, n, seed, pretrained, train_set, test_set, steps)
+                    acc = run(m, n, seed, pretrained, train_set, eval_set, steps)
                 result[m][n].append(acc)
     return result
 
@@ -243,7 +218,7 @@ def mean_accuracy(result: dict[str, dict[int, list[float]]]) -> dict[str, dict[i
 
 
 def curve_table(result: dict[str, dict[int, list[float]]]) -> str:
-    """The learning curve as text: one row per n, mean test accuracy (%) over the draws for each method."""
+    """The learning curve as text: one row per n, mean accuracy (%) over the draws for each method."""
     means = mean_accuracy(result)
     methods = list(result)
     lines = [f"{'n per class':>11} " + " ".join(f"{m:>10}" for m in methods) + "   fine-tune gain"]
@@ -254,28 +229,28 @@ def curve_table(result: dict[str, dict[int, list[float]]]) -> str:
     return "\n".join(lines)
 
 
-class _TestAccuracyEvery(Callback):
-    """Test accuracy after every ``every``-th step."""
+class _AccuracyEvery(Callback):
+    """Accuracy on eval_set after every ``every``-th step."""
 
-    def __init__(self, test_set, every: int) -> None:
-        self.test_set, self.every = test_set, every
+    def __init__(self, eval_set, every: int) -> None:
+        self.eval_set, self.every = eval_set, every
         self.steps: list[int] = []
         self.accs: list[float] = []
 
     def on_step(self, step, loss, model):
         if step % self.every == 0:
             self.steps.append(step)
-            self.accs.append(accuracy(model, *self.test_set))
+            self.accs.append(accuracy(model, *self.eval_set))
 
 
-def accuracy_while_training(method: str, n: int, seed: int, pretrained: nn.Module, train_set, test_set,
+def accuracy_while_training(method: str, n: int, seed: int, pretrained: nn.Module, train_set, eval_set,
                             steps: int = STEPS, every: int = 5) -> tuple[list[int], list[float]]:
-    """Test accuracy every ``every`` steps during one run (step 0 = before training): how fast it learns."""
+    """Accuracy on eval_set every ``every`` steps during one run (step 0 = before training): how fast it learns."""
     x, y = train_set
     idx = torch.from_numpy(data.few_shot_indices(y.numpy(), n, seed))
     model, groups = make_model(method, pretrained, seed)
-    before = accuracy(model, *test_set)
-    record = _TestAccuracyEvery(test_set, every)
+    before = accuracy(model, *eval_set)
+    record = _AccuracyEvery(eval_set, every)
     train_with_adam(model, x[idx], y[idx], groups, steps=steps, seed=seed, callbacks=[record])
     return [0] + record.steps, [before] + record.accs
 
@@ -285,7 +260,7 @@ def accuracy_while_training(method: str, n: int, seed: int, pretrained: nn.Modul
 
 def plot_learning_curve(result: dict[str, dict[int, list[float]]], methods: Optional[Sequence[str]] = None,
                         show_draws: bool = True) -> Figure:
-    """Mean test accuracy against n (log axis), one line per method; dots = the single draws."""
+    """Mean accuracy (on the validation split) against n (log axis), one line per method; dots = the single draws."""
     fig, ax = plt.subplots(figsize=(7, 4))
     for m in methods or list(result):
         ns = list(result[m])
@@ -297,7 +272,7 @@ def plot_learning_curve(result: dict[str, dict[int, list[float]]], methods: Opti
     ax.set_xscale("log")
     ax.set_xticks(list(next(iter(result.values()))))
     ax.get_xaxis().set_major_formatter(plt.ScalarFormatter())
-    ax.set(xlabel="labelled examples per class, n (log scale)", ylabel="test accuracy on digits 5-9",
+    ax.set(xlabel="labelled examples per class, n (log scale)", ylabel="validation accuracy on digits 5-9",
            ylim=(0, 1), title="learning digits 5-9 from n examples per class")
     ax.legend(loc="lower right", fontsize=8)
     plt.close(fig)
@@ -440,17 +415,17 @@ def imagenet_features(model: nn.Module, x: torch.Tensor, batch_size: int = 100) 
     return outputs(extractor, x, batch_size)
 
 
-def imagenet_linear_probe(model: nn.Module, train_images, train_labels, test_images, test_labels,
+def imagenet_linear_probe(model: nn.Module, train_images, train_labels, eval_images, eval_labels,
                           size: int = 64, steps: int = 100, seed: int = 0) -> float:
-    """Frozen ImageNet features + a new linear head, trained on the training digits; test accuracy.
+    """Frozen ImageNet features + a new linear head, trained on the training digits; accuracy on the others.
 
     Images uint8 (N, 28, 28), labels int (N,) in 0..C-1. The head is Linear(512, C), trained full-batch
     with Adam at LR for ``steps`` steps on the (fixed) features.
     """
-    train_labels, test_labels = torch.as_tensor(train_labels), torch.as_tensor(test_labels)
+    train_labels, eval_labels = torch.as_tensor(train_labels), torch.as_tensor(eval_labels)
     f_train = imagenet_features(model, digits_to_imagenet(train_images, size))
-    f_test = imagenet_features(model, digits_to_imagenet(test_images, size))
+    f_eval = imagenet_features(model, digits_to_imagenet(eval_images, size))
     torch.manual_seed(seed)
     head = nn.Linear(f_train.shape[1], int(train_labels.max()) + 1)
     train_with_adam(head, f_train, train_labels, steps=steps, batch_size=len(f_train), seed=seed)
-    return accuracy(head, f_test, test_labels)
+    return accuracy(head, f_eval, eval_labels)

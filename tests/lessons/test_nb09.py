@@ -1,8 +1,5 @@
 """Notebook 09's helpers (course_lib/lessons/nb09_transfer_learning.py): augmentation, pretraining, the
 experiments and their figures, the ImageNet path; and notebook 09's exercises."""
-import importlib.util
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -13,9 +10,6 @@ from course_lib.exercises import nb09 as exercises
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.lessons import nb09_transfer_learning as nb09
 
-SCRIPT = Path(__file__).resolve().parents[2] / "data" / "pretrain_digits04.py"
-
-
 @pytest.fixture(scope="module")
 def pretrained():
     return models.load_source_cnn()
@@ -23,23 +17,11 @@ def pretrained():
 
 @pytest.fixture(scope="module")
 def target():
-    return data.task_digits("train", nb09.TARGET_CLASSES), data.task_digits("test", nb09.TARGET_CLASSES)
+    return data.task_digits("fit", nb09.TARGET_CLASSES), data.task_digits("validation", nb09.TARGET_CLASSES)
 
 
 def exercise(key):
     return next(e for e in exercises.EXERCISES if e.key == key)
-
-
-def test_augment_is_seeded_and_zero_augmentation_is_the_identity():
-    x = data.task_digits("test", nb09.TARGET_CLASSES)[0][:6]
-    copy = x.clone()
-    a = nb09.augment(x, torch.Generator().manual_seed(1))
-    b = nb09.augment(x, torch.Generator().manual_seed(1))
-    assert a.shape == x.shape and torch.equal(a, b) and torch.equal(x, copy)
-    assert not torch.allclose(a, x)
-    same = nb09.augment(x, torch.Generator().manual_seed(1), max_shift=0, max_degrees=0)
-    torch.testing.assert_close(same, x, atol=1e-5, rtol=0)
-    assert float(a.min()) >= float(x.min()) - 1e-5                           # background stays background
 
 
 def test_recall_at_k():
@@ -48,26 +30,6 @@ def test_recall_at_k():
     assert nb09.recall_at_k(scores, labels, 1) == pytest.approx(1 / 3)
     assert nb09.recall_at_k(scores, labels, 2) == pytest.approx(2 / 3)
     assert nb09.recall_at_k(scores, labels, 3) == 1.0
-
-
-def test_pretraining_a_few_steps_is_deterministic():
-    a = nb09.pretrain_source(max_steps=3).state_dict()
-    b = nb09.pretrain_source(max_steps=3).state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
-    fresh = nb09.pretrain_source(max_steps=1).state_dict()
-    assert not torch.equal(fresh["fc.weight"], a["fc.weight"])
-
-
-def test_pretrain_script_is_deterministic(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("pretrain_digits04", SCRIPT)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    threads = torch.get_num_threads()
-    sha1 = script.main(["--max-steps", "2", "--out", str(tmp_path / "one.pt")])
-    sha2 = script.main(["--max-steps", "2", "--out", str(tmp_path / "two.pt")])
-    assert sha1 == sha2 and len(sha1) == 64
-    assert torch.get_num_threads() == threads and not torch.are_deterministic_algorithms_enabled()
-    assert f"sha256 {sha1}" in capsys.readouterr().out
 
 
 def test_make_model_methods(pretrained):
@@ -79,8 +41,20 @@ def test_make_model_methods(pretrained):
     tuned, groups = nb09.make_model("finetune", pretrained, seed=0)
     assert [(g["name"], g["lr"]) for g in groups] == [("body", nb09.BODY_LR), ("head", nb09.LR)]
     assert pretrained.fc.weight.requires_grad                                # the cached model is untouched
+    for recipe in nb09.RECIPES:
+        model, groups = nb09.make_model(recipe, pretrained, seed=0)
+        assert [g["name"] for g in groups] == ["conv1", "conv2", "conv3", "fc"]
+        assert [g["lr"] for g in groups] == pytest.approx([nb09.LR * nb09.FACTOR ** i for i in (3, 2, 1, 0)])
     with pytest.raises(ValueError, match="method"):
         nb09.make_model("distill", pretrained, seed=0)
+
+
+def test_gradual_run_unfreezes_every_layer_and_moves_the_lower_ones_less(pretrained, target):
+    acc, model, _ = nb09.run("gradual", 5, 0, pretrained, *target, steps=8, return_model=True)
+    assert 0 <= acc <= 1 and all(p.requires_grad for p in model.parameters())
+    moved = {name: float((model.get_parameter(f"{name}.weight") - pretrained.get_parameter(f"{name}.weight")).abs().max().detach())
+             for name in ("conv1", "conv2", "conv3")}
+    assert 0 < moved["conv1"] < moved["conv3"]            # conv1: 2 steps at the lowest rate; conv3: 6 steps
 
 
 def test_transfer_first_layers(pretrained):
