@@ -142,19 +142,17 @@ def test_exercise_reference_passes_its_own_check(key):
     assert run_check(EX[key], EX[key].reference).startswith("✔")
 
 
-WRONG = {
-    "08.update_ratio": lambda w0, w1: abs(np.linalg.norm(w1) - np.linalg.norm(w0)) / np.linalg.norm(w0),
-    "08.dead_fraction": lambda a: float(np.mean(a == 0)),
-    "08.saturated_fraction": lambda s: float(np.mean(s > 0.99)),
-    "08.batchnorm_train": lambda x: (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + 1e-5),
-    "08.early_stopping": lambda v, patience: int(np.argmin(v)),
-}
+MISTAKES = [(key, name) for key in sorted(EX) for name in EX[key].mistakes]
 
 
-@pytest.mark.parametrize("key", sorted(WRONG))
-def test_plausible_wrong_answer_fails_with_a_hint(key):
+@pytest.mark.parametrize("key, mistake", MISTAKES, ids=[f"{k}: {m}" for k, m in MISTAKES])
+def test_declared_mistake_fails_with_a_hint(key, mistake):
     with pytest.raises(ExerciseFailed, match="Hint"):
-        run_check(EX[key], WRONG[key])
+        run_check(EX[key], EX[key].mistakes[mistake])
+
+
+def test_every_exercise_declares_its_mistakes():
+    assert all(ex.mistakes for ex in NB08), [ex.key for ex in NB08 if not ex.mistakes]
 
 
 def test_unattempted_exercise_says_so():
