@@ -2,9 +2,10 @@
 
 Each one is a number that the diagnostics of ``course_lib.diagnostics`` compute; the references call those
 functions (or restate their one-line formula), so the notebook, the library and the checker agree.
-``make_inputs`` builds cases where a plausible slip gives a different answer: dead units that are zero on
-most but not all examples, sigmoid outputs just inside and just outside the 0.01 band, a validation curve
-with a second, later minimum.
+``make_inputs`` builds cases where each declared mistake gives a different answer: dead units that are zero on
+most but not all examples; 3-D sigmoid outputs with values of exactly 0.01 and 0.99 (not saturated: the
+band is strict); a validation curve with a tie, a new best right after the stop, and a pause
+before the best that a counter which is never reset would add up.
 
 The backward passes (batch normalisation's, dropout's) get batch statistics of very different sizes with eps
 large enough to matter, and dropout uniforms that sit exactly on p. Batch normalisation's backward returns a
@@ -39,13 +40,21 @@ def _dead_reference(activations: np.ndarray) -> float:
 
 
 def _saturated_inputs(rng: np.random.Generator) -> tuple:
-    z = rng.normal(0, 5, size=(int(rng.integers(5, 30)), int(rng.integers(2, 20))))
-    return (1.0 / (1.0 + np.exp(-z)),)
+    """Sigmoid outputs of shape (N, C, L) (3-D: code that assumes a matrix fails), a tenth of them, and at
+    least one of each, exactly on the band's edges 0.01 and 0.99."""
+    shape = tuple(int(n) for n in rng.integers(2, 8, size=3))
+    s = 1.0 / (1.0 + np.exp(-rng.normal(0, 5, size=shape)))
+    edges = rng.random(shape) < 0.1
+    s[edges] = rng.choice([0.01, 0.99], size=int(edges.sum()))
+    s.flat[:2] = 0.01, 0.99
+    return (s,)
 
 
 def _saturated_reference(s: np.ndarray) -> float:
-    """Share of sigmoid outputs within 0.01 of 0 or of 1."""
-    return float(np.mean((s < 0.01) | (s > 0.99)))
+    """Share of all values of s (any shape) strictly below 0.01 or strictly above 0.99; the rule of
+    ``diagnostics.record_activations`` (its SATURATION_EPS = 0.01)."""
+    eps = diagnostics.SATURATION_EPS
+    return float(np.mean((s < eps) | (s > 1 - eps)))
 
 
 def _bn_inputs(rng: np.random.Generator) -> tuple:
@@ -61,12 +70,47 @@ def _bn_reference(x: np.ndarray) -> np.ndarray:
 
 
 def _early_stopping_inputs(rng: np.random.Generator) -> tuple:
-    n = int(rng.integers(8, 25))
-    t = np.arange(n)
-    best = int(rng.integers(2, n - 4))
-    curve = 1.0 / (1 + t) + 0.02 * np.maximum(t - best, 0) + rng.uniform(0, 0.003, n)
-    curve[-1] = 0.0                                              # a later, lower value that patience never reaches
-    return curve, int(rng.integers(2, 4))
+    """A validation curve whose right answer is the second best, b2: down, a pause (count 1), down to b1, patience - 1
+    pauses (a counter never reset would stop here), down to b2, an exact tie with b2 (not an improvement), patience - 1
+    pauses (the count reaches patience: stop), then a new best right after the stop and a lower one at the end
+    (which stopping when the count *exceeds* patience, or np.argmin, would see)."""
+    patience = int(rng.integers(2, 4))
+    curve, level = [], 2.0
+
+    def down():
+        nonlocal level
+        level -= rng.uniform(0.05, 0.1)
+        curve.append(level)
+
+    def pause(n):
+        curve.extend(level + rng.uniform(0.01, 0.05, n))
+
+    for _ in range(int(rng.integers(1, 4))):
+        down()
+    pause(1)
+    down()
+    pause(patience - 1)
+    down()
+    curve.append(level)                                          # a tie with the best: not an improvement
+    pause(patience - 1)
+    down()
+    pause(int(rng.integers(0, 3)))
+    curve.append(level - 1.0)                                    # the lowest, long after the stop
+    return np.array(curve), patience
+
+
+def _early_stop(val_loss, patience: int, tie_improves: bool = False, extra: int = 0, reset: bool = True) -> int:
+    """Early stopping with one of the common slips switched on (the declared mistakes): ties as improvements,
+    ``extra`` epochs of patience more, a counter that is never reset. With none, training.EarlyStopping's rule."""
+    best, best_epoch, waited = np.inf, 0, 0
+    for epoch, loss in enumerate(val_loss):
+        if loss < best or (tie_improves and loss == best):
+            best, best_epoch, waited = loss, epoch, waited if not reset else 0
+        else:
+            waited += 1
+            if waited >= patience + extra:
+                break
+    return best_epoch
 
 
 def _bn_backward_inputs(rng: np.random.Generator) -> tuple:
@@ -139,6 +183,10 @@ EXERCISES: list[Exercise] = [
              "step, and take the norm of the difference (not the difference of the norms).",
         reference=diagnostics.update_ratio,
         make_inputs=_update_ratio_inputs,
+        mistakes={"difference of the norms, not the norm of the difference":
+                  lambda w0, w1: abs(np.linalg.norm(w1) - np.linalg.norm(w0)) / np.linalg.norm(w0),
+                  "divided by the weights after the step": lambda w0, w1: np.linalg.norm(w1 - w0) / np.linalg.norm(w1),
+                  "squared norms (no square root)": lambda w0, w1: np.sum((w1 - w0) ** 2) / np.sum(w0 ** 2)},
     ),
     Exercise(
         key="08.dead_fraction",
@@ -148,14 +196,23 @@ EXERCISES: list[Exercise] = [
              "units; np.mean(a == 0) counts zero *values*, not dead *units*.",
         reference=_dead_reference,
         make_inputs=_dead_inputs,
+        mistakes={"counts zero values, not dead units (np.mean(a == 0))": lambda a: float(np.mean(a == 0)),
+                  "dead on some example instead of on every example": lambda a: float(np.mean((a <= 0).any(axis=0))),
+                  "reduced over the wrong axis (axis=1, per example)": lambda a: float(np.mean(~(a > 0).any(axis=1))),
+                  "a count of units, not a share": lambda a: float(np.sum(~(a > 0).any(axis=0)))},
     ),
     Exercise(
         key="08.saturated_fraction",
-        task="Write saturated_fraction(s): for sigmoid outputs s (any shape), the share of values within 0.01 of 0 "
-             "or of 1 (where the sigmoid's slope s(1 - s) is below 0.01).",
-        hint="np.mean((s < 0.01) | (s > 0.99)): both ends count.",
+        task="Write saturated_fraction(s): for sigmoid outputs s of any shape (the checker passes 3-D arrays), the "
+             "share of all its values that are strictly below 0.01 or strictly above 0.99 (exactly 0.01 or 0.99 is "
+             "not saturated), the rule of diagnostics.record_activations.",
+        hint="np.mean((s < 0.01) | (s > 0.99)): both ends count, with strict inequalities, and np.mean without an "
+             "axis averages over every value whatever the shape.",
         reference=_saturated_reference,
         make_inputs=_saturated_inputs,
+        mistakes={"only one end counted (s > 0.99)": lambda s: float(np.mean(s > 0.99)),
+                  "the edges counted (<= 0.01, >= 0.99)": lambda s: float(np.mean((s <= 0.01) | (s >= 0.99))),
+                  "a share per column (axis=0), not over all values": lambda s: np.mean((s < 0.01) | (s > 0.99), axis=0)},
     ),
     Exercise(
         key="08.batchnorm_train",
@@ -174,14 +231,22 @@ EXERCISES: list[Exercise] = [
     ),
     Exercise(
         key="08.early_stopping",
-        task="Write early_stopping_epoch(val_loss, patience): walk through the validation losses epoch by epoch; "
-             "stop once the best loss so far has not improved for `patience` epochs in a row, and return the "
-             "index (0-based) of the best epoch seen up to then.",
-        hint="Keep best, best_epoch and a counter; reset the counter on a new best, else add 1 and break when it "
-             "reaches patience. np.argmin over the whole curve is wrong: early stopping never sees the epochs "
-             "after it stopped.",
+        task="Write early_stopping_epoch(val_loss, patience): walk through the validation losses epoch by epoch, "
+             "with the rule of training.EarlyStopping: an epoch improves only if its loss is strictly lower than "
+             "the best so far (a tie is not an improvement); a new best resets a counter to 0, every other epoch "
+             "adds 1; stop at the epoch where the counter reaches (equals) patience. Return the index (0-based) "
+             "of the best epoch seen up to then.",
+        hint="Keep best, best_epoch and a counter; on loss < best reset the counter, else add 1 and break when it "
+             "reaches patience (counter >= patience). np.argmin over the whole curve is wrong: early stopping never "
+             "sees the epochs after it stopped.",
         reference=diagnostics.early_stopping_epoch,
         make_inputs=_early_stopping_inputs,
+        mistakes={"np.argmin over the whole curve (sees the epochs after the stop)": lambda v, p: int(np.argmin(v)),
+                  "a tie counted as an improvement (<= instead of <)": lambda v, p: _early_stop(v, p, tie_improves=True),
+                  "stopped when the counter exceeds patience (> instead of >=)": lambda v, p: _early_stop(v, p, extra=1),
+                  "the counter not reset on a new best": lambda v, p: _early_stop(v, p, reset=False),
+                  "the 1-based epoch number, not the 0-based index":
+                  lambda v, p: diagnostics.early_stopping_epoch(v, p) + 1},
     ),
     Exercise(
         key="08.batchnorm_backward",

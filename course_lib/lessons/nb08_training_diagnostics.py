@@ -11,6 +11,7 @@
     nb08.mask_average(model, x, samples=50)            # softmax averaged over sampled dropout sub-networks
     nb08.illuminate(images, rng); nb08.distort(images, rng); nb08.add_noise(images, rng)   # augmentations
     nb08.precision_recall(y_true, y_pred)              # per-class precision and recall
+    leak = nb08.selection_leak(train, val, test)       # choosing epoch and learning rate on test vs on validation
 
 The recording (``StepLog``, ``record_scratch``, ``record_torch``) and the readings are the library's
 (``course_lib.diagnostics``); what is here only serves this notebook.
@@ -18,6 +19,7 @@ The recording (``StepLog``, ``record_scratch``, ``record_torch``) and the readin
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,7 +31,7 @@ from .. import scratch
 from ..diagnostics import LayerRecord, StepLog, record_scratch
 from ..models import init_, mlp
 from ..plots import finish
-from ..training import Batches, Callback, accuracy
+from ..training import Batches, Callback, accuracy, fit
 
 INITS = ("N(0,1)", "N(0,1/n)", "He")
 
@@ -50,6 +52,65 @@ def plot_step_losses(logs: list[StepLog], labels: list[str], title: str | None =
     ax.set_ylim(0, min(top, 5.0) * 1.05)
     ax.legend(fontsize=8)
     return finish(fig)
+
+
+# ----------------------------------------------------------------------------- the test-set leak
+
+
+class EpochAccuracy(Callback):
+    """A ``fit`` callback: the accuracy on (x, y) after every epoch, in ``self.acc`` (a split ``val=`` does not
+    watch; here the test digits, so that the leak of choosing on them can be measured)."""
+
+    def __init__(self, x, y) -> None:
+        self.x, self.y, self.acc = x, y, []
+
+    def on_epoch_end(self, epoch, history, model):
+        self.acc.append(accuracy(model, self.x, self.y))
+
+
+@dataclass
+class SelectionLeak:
+    """Validation and test accuracy of every candidate (seed, learning rate, epoch) of ``selection_leak``.
+
+    val_acc, test_acc: (seeds, len(lrs), epochs). A choice takes the highest accuracy on one split, the first
+    candidate on a tie (smallest learning rate, then earliest epoch); what it reports is that candidate's test
+    accuracy.
+    """
+
+    lrs: tuple
+    val_acc: np.ndarray
+    test_acc: np.ndarray
+
+    def reported(self, chosen_on: str, lr: float | None = None) -> np.ndarray:
+        """Per seed: the test accuracy of the candidate chosen on "validation" or "test", over epochs and
+        learning rates (lr=None) or over the epochs of one learning rate."""
+        if chosen_on not in ("validation", "test"):
+            raise ValueError(f"chosen_on must be 'validation' or 'test', got {chosen_on!r}.")
+        lrs = slice(None) if lr is None else [self.lrs.index(lr)]
+        test = self.test_acc[:, lrs].reshape(len(self.test_acc), -1)
+        judge = test if chosen_on == "test" else self.val_acc[:, lrs].reshape(len(self.val_acc), -1)
+        return test[np.arange(len(test)), judge.argmax(axis=1)]
+
+    def leak(self, lr: float | None = None) -> np.ndarray:
+        """Per seed: how much higher the reported test accuracy is when chosen on test (never negative: the
+        best test accuracy is at least the test accuracy of any one candidate)."""
+        return self.reported("test", lr) - self.reported("validation", lr)
+
+
+def selection_leak(train, val, test, lrs=(0.01, 0.03, 0.1), epochs: int = 10, seeds: int = 5,
+                   hidden: int = 32) -> SelectionLeak:
+    """Train a torch 784-hidden-10 MLP (SGD, momentum 0.9, batches of 64) on ``train`` = (x, y) for each seed
+    and learning rate, recording the accuracy on ``val`` and on ``test`` after every epoch."""
+    val_acc, test_acc = np.zeros((2, seeds, len(lrs), epochs))
+    for seed in range(seeds):
+        for i, lr in enumerate(lrs):
+            torch.manual_seed(seed)
+            model = mlp([784, hidden, 10], backend="torch")
+            on_test = EpochAccuracy(*test)
+            history = fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9),
+                          train, val=val, epochs=epochs, seed=seed, progress=False, callbacks=[on_test])
+            val_acc[seed, i], test_acc[seed, i] = history.val_acc, on_test.acc
+    return SelectionLeak(tuple(lrs), val_acc, test_acc)
 
 
 # ----------------------------------------------------------------------------- the initialisation experiment

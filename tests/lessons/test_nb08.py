@@ -1,5 +1,8 @@
 """Notebook 08's helpers (course_lib/lessons/nb08_training_diagnostics.py): the initialisation experiment,
-its figures and the per-step loss plot; and notebook 08's exercises (the backward passes against torch autograd)."""
+its figures, the per-step loss plot and the test-set leak; and notebook 08's exercises (the backward passes
+against torch autograd)."""
+import zlib
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +12,7 @@ from course_lib import diagnostics as dg
 from course_lib import scratch, training
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb08 import EXERCISES as NB08
-from course_lib.exercises.nb08 import batchnorm_backward, dropout_backward, dropout_forward
+from course_lib.exercises.nb08 import _early_stop, batchnorm_backward, dropout_backward, dropout_forward
 from course_lib.lessons import nb08_training_diagnostics as nb08
 from course_lib.parity import compare
 from course_lib.scratch import functional as sf
@@ -86,6 +89,55 @@ def test_relu_with_unit_variance_weights_explodes_and_he_does_not():
 
 
 
+# ---------------------------------------------------------------- the test-set leak
+
+def test_selection_chooses_on_the_split_it_is_told_and_reports_test():
+    # one seed, two learning rates, three epochs: validation prefers (lr 0.1, epoch 0), test prefers (0.2, 2)
+    val = np.array([[[0.9, 0.8, 0.7], [0.5, 0.6, 0.85]]])
+    test = np.array([[[0.80, 0.81, 0.82], [0.70, 0.75, 0.90]]])
+    leak = nb08.SelectionLeak((0.1, 0.2), val, test)
+    np.testing.assert_allclose(leak.reported("validation"), [0.80])
+    np.testing.assert_allclose(leak.reported("test"), [0.90])
+    np.testing.assert_allclose(leak.leak(), [0.10])
+    np.testing.assert_allclose(leak.reported("validation", lr=0.2), [0.90])     # epochs of one learning rate only
+    np.testing.assert_allclose(leak.leak(lr=0.2), [0.0])
+    with pytest.raises(ValueError, match="chosen_on must be 'validation' or 'test'"):
+        leak.reported("train")
+
+
+def test_selection_tie_goes_to_the_smaller_learning_rate_then_the_earlier_epoch():
+    val = np.array([[[0.7, 0.9, 0.9], [0.9, 0.5, 0.5]]])
+    test = np.array([[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]])
+    np.testing.assert_allclose(nb08.SelectionLeak((0.1, 0.2), val, test).reported("validation"), [0.2])
+
+
+def test_leak_is_never_negative():
+    rng = np.random.default_rng(0)
+    leak = nb08.SelectionLeak((1, 2, 3), rng.random((20, 3, 6)), rng.random((20, 3, 6)))
+    assert np.all(leak.leak() >= 0) and np.all(leak.leak(lr=2) >= 0) and np.any(leak.leak() > 0)
+
+
+def test_selection_leak_records_every_candidate_on_both_splits():
+    rng = np.random.default_rng(0)
+
+    def split(n):
+        return rng.standard_normal((n, 784)).astype(np.float32), rng.integers(0, 10, n)
+
+    leak = nb08.selection_leak(split(64), split(30), split(40), lrs=(0.01, 0.1), epochs=2, seeds=2, hidden=4)
+    assert leak.val_acc.shape == leak.test_acc.shape == (2, 2, 2) and leak.lrs == (0.01, 0.1)
+    assert np.all(np.isin(np.round(leak.test_acc * 40), np.arange(41)))         # accuracies on 40 test examples
+
+
+def test_epoch_accuracy_callback_records_after_every_epoch():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    x, y = np.eye(3, dtype=np.float32), np.array([0, 1, 1])
+    recorder = nb08.EpochAccuracy(x, y)
+    training.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), (x, y),
+                 epochs=3, progress=False, callbacks=[recorder])
+    assert len(recorder.acc) == 3 and recorder.acc[-1] == training.accuracy(model, x, y)
+
+
 # ---------------------------------------------------------------- exercises
 
 @pytest.mark.parametrize("key", sorted(EX))
@@ -93,19 +145,17 @@ def test_exercise_reference_passes_its_own_check(key):
     assert run_check(EX[key], EX[key].reference).startswith("✔")
 
 
-WRONG = {
-    "08.update_ratio": lambda w0, w1: abs(np.linalg.norm(w1) - np.linalg.norm(w0)) / np.linalg.norm(w0),
-    "08.dead_fraction": lambda a: float(np.mean(a == 0)),
-    "08.saturated_fraction": lambda s: float(np.mean(s > 0.99)),
-    "08.batchnorm_train": lambda x: (x - x.mean(0)) / np.sqrt(x.var(0, ddof=1) + 1e-5),
-    "08.early_stopping": lambda v, patience: int(np.argmin(v)),
-}
+MISTAKES = [(key, name) for key in sorted(EX) for name in EX[key].mistakes]
 
 
-@pytest.mark.parametrize("key", sorted(WRONG))
-def test_plausible_wrong_answer_fails_with_a_hint(key):
+@pytest.mark.parametrize("key, mistake", MISTAKES, ids=[f"{k}: {m}" for k, m in MISTAKES])
+def test_declared_mistake_fails_with_a_hint(key, mistake):
     with pytest.raises(ExerciseFailed, match="Hint"):
-        run_check(EX[key], WRONG[key])
+        run_check(EX[key], EX[key].mistakes[mistake])
+
+
+def test_every_exercise_declares_its_mistakes():
+    assert all(ex.mistakes for ex in NB08), [ex.key for ex in NB08 if not ex.mistakes]
 
 
 def test_unattempted_exercise_says_so():
@@ -246,3 +296,39 @@ def test_precision_recall_by_hand():
     np.testing.assert_allclose(precision[:2], [1 / 3, 2 / 3])
     np.testing.assert_allclose(recall[:3], [1 / 2, 2 / 3, 0.0])
     assert np.isnan(precision[2]) and np.isnan(precision[3]) and np.isnan(recall[3])
+# ---------------------------------------------------------------- the rules the exercises state, at their boundaries
+
+def checker_inputs(key):
+    """The inputs run_check gives the learner's function (seeded by the key, the same on every run)."""
+    rng = np.random.default_rng(zlib.crc32(key.encode()))
+    return [EX[key].make_inputs(rng) for _ in range(EX[key].trials)]
+
+
+def test_saturation_band_is_strict_and_takes_any_shape():
+    ref = EX["08.saturated_fraction"].reference
+    assert ref(np.array([0.01, 0.99, 0.5, 0.5])) == 0.0                          # the edges are not saturated
+    assert ref(np.array([0.0099, 0.9901, 0.5, 0.5])) == 0.5                      # just past them they are
+    assert ref(np.full((2, 3, 4), 0.995)) == 1.0 and ref(np.array([[0.001, 0.5]])) == 0.5
+    s = np.array([[0.01, 0.99, 0.0099, 0.9901]])
+    assert dg._forward_record("1", "Sigmoid", s).saturated_fraction == ref(s) == 0.5   # the recorder's own rule
+    for inputs in checker_inputs("08.saturated_fraction"):                       # the checker hits the edges, in 3-D
+        assert inputs[0].ndim == 3 and (inputs[0] == 0.01).any() and (inputs[0] == 0.99).any()
+
+
+def test_early_stopping_rule_at_its_boundaries_is_training_early_stopping():
+    ref = EX["08.early_stopping"].reference
+    assert ref([1.0, 0.5, 0.5, 0.6, 0.1], patience=2) == 1        # a tie is not an improvement: stop at epoch 3
+    assert ref([1.0, 0.5, 0.6, 0.7, 0.1], patience=2) == 1        # the count reaches 2 at epoch 3: stop there
+    assert ref([1.0, 0.5, 0.6, 0.7, 0.1], patience=3) == 4        # one more epoch of patience sees 0.1
+    stopper = training.EarlyStopping(patience=2)
+    assert [stopper.update(v) for v in [1.0, 0.5, 0.5, 0.6]] == [False, False, False, True]
+    assert stopper.best_epoch == 1
+
+
+def test_early_stopping_inputs_separate_each_slip():
+    for curve, patience in checker_inputs("08.early_stopping"):
+        assert len(set(curve.tolist())) < len(curve)                           # there is a tie
+        right = dg.early_stopping_epoch(curve, patience)
+        assert _early_stop(curve, patience) == right                            # no slip: the library's rule
+        for slip in (dict(tie_improves=True), dict(extra=1), dict(reset=False)):
+            assert _early_stop(curve, patience, **slip) != right, slip
