@@ -8,9 +8,10 @@
     ov.tail_rate(ov.quadratic_distances((100, 1), lr=2 / 101, momentum=0.0, steps=200))               # 99/101
     test = ov.lr_range_test(model, loss_fn, optimizer, (x, y), steps=100); test.suggestion()       # on fit
 
-A point (x, y) is wrapped as ONE scratch ``Parameter`` of shape (2,), so the optimisers of
-``course_lib.scratch.optim`` move it exactly as they move a network's weights; the torch side wraps it
-as one float64 tensor and lets autograd differentiate the same formula. Everything else is NumPy and
+A point (x, y) is the only ``Parameter`` (2,) of a tiny model (``PointModel``) and the surface is its loss
+(``SurfaceLoss``), so the course's one loop, ``training.fit``, moves it with the optimisers of
+``course_lib.scratch.optim`` exactly as it moves a network's weights; the torch side makes the point one
+float64 ``nn.Parameter`` and lets autograd differentiate the same formula. Everything else is NumPy and
 matplotlib, quick enough for a widget callback (well under 0.3 s).
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from matplotlib.figure import Figure
 from .. import scratch
 from ..models import optim_namespace
 from ..plots import finish
-from ..training import Callback, evaluate, train_steps
+from ..training import Callback, evaluate, fit, full_batches, train_steps
 
 # ---------------------------------------------------------------- surfaces
 
@@ -122,38 +123,100 @@ def make_optimizer(name: str, params, lr: float, backend: str = "scratch"):
     return getattr(optim_namespace(backend), cls_name)(params, lr=lr, **extra)
 
 
+class PointModel(scratch.Module):
+    """A point w (its only Parameter, shape (d,)) as a scratch model, so that ``training.fit`` can move it.
+
+    forward(x) ignores x and returns w as one row (1, d); backward(grad (1, d)) stores the row in w.grad.
+    """
+
+    def __init__(self, start: Sequence[float]) -> None:
+        super().__init__()
+        self.point = scratch.Parameter(np.array(start, dtype=np.float64))
+
+    def forward(self, x):
+        return self.point.data[None, :].copy()
+
+    def backward(self, grad_output):
+        self.point.grad = np.array(grad_output[0], dtype=np.float64)
+
+    def position(self) -> np.ndarray:
+        return self.point.data.copy()
+
+
+class SurfaceLoss:
+    """A surface as a scratch loss: loss(w_row (1, 2), target ignored) = f(x, y); backward() = grad f as (1, 2)."""
+
+    def __init__(self, surface: Surface) -> None:
+        self.surface = surface
+
+    def __call__(self, scores, target):
+        self.row = scores
+        return float(self.surface.f(*scores[0]))
+
+    def backward(self):
+        return self.surface.grad(self.row[0])[None, :]
+
+
+def _torch_point_model(start: Sequence[float]):
+    import torch
+
+    class TorchPointModel(torch.nn.Module):
+        """PointModel in torch: the point is one float64 nn.Parameter; forward returns it as a row (1, d)."""
+
+        def __init__(self):
+            super().__init__()
+            self.point = torch.nn.Parameter(torch.tensor(start, dtype=torch.float64))
+
+        def forward(self, x):
+            return self.point[None, :]
+
+        def position(self) -> np.ndarray:
+            return self.point.detach().numpy().copy()
+
+    return TorchPointModel()
+
+
+class _RecordPath(Callback):
+    """The model's position before training and after every step, in ``path``."""
+
+    def on_train_begin(self, model) -> None:
+        self.path = [model.position()]
+
+    def on_step(self, step, loss, model):
+        self.path.append(model.position())
+
+
+_NO_DATA = (np.zeros((1, 1)), np.zeros(1))      # one dummy example: a surface's loss does not depend on data
+
+
+def _descend(model, loss_fn, optimizer, steps: int) -> np.ndarray:
+    """``steps`` steps of the course's loop (``training.fit``, one full batch per step); the path (steps + 1, d)."""
+    record = _RecordPath()
+    fit(model, loss_fn, optimizer, _NO_DATA, epochs=1, progress=False, batches=full_batches(steps), callbacks=[record])
+    return np.array(record.path)
+
+
 def run_scratch(surface: Surface, optimizer: str, lr: float, start: Sequence[float] | None = None,
                 steps: int | None = None) -> np.ndarray:
-    """Trajectory (steps + 1, 2) of a scratch optimiser on ``surface``: the point is one Parameter (2,).
+    """Trajectory (steps + 1, 2) of a scratch optimiser on ``surface``, trained by ``training.fit``.
 
-    Each step: p.grad = grad f(p); optimizer.step(). Row 0 is the start.
+    The point is the only Parameter (2,) of a PointModel; the surface is the loss (SurfaceLoss: its backward is
+    grad f). Each step of the loop: forward, loss f(x, y), backward (p.grad = grad f(p)), optimizer.step().
+    Row 0 is the start.
     """
-    steps = surface.steps if steps is None else steps
-    point = scratch.Parameter(np.array(surface.start if start is None else start, dtype=np.float64))
-    opt = make_optimizer(optimizer, [point], lr)
-    path = [point.data.copy()]
-    for _ in range(steps):
-        point.grad = surface.grad(point.data)
-        opt.step()
-        path.append(point.data.copy())
-    return np.array(path)
+    model = PointModel(surface.start if start is None else start)
+    opt = make_optimizer(optimizer, model.parameters(), lr)
+    return _descend(model, SurfaceLoss(surface), opt, surface.steps if steps is None else steps)
 
 
 def run_torch(surface: Surface, optimizer: str, lr: float, start: Sequence[float] | None = None,
               steps: int | None = None) -> np.ndarray:
-    """The same trajectory (steps + 1, 2) with ``torch.optim`` and autograd (float64) on the same formula."""
-    import torch
-
-    steps = surface.steps if steps is None else steps
-    point = torch.tensor(surface.start if start is None else start, dtype=torch.float64, requires_grad=True)
-    opt = make_optimizer(optimizer, [point], lr, backend="torch")
-    path = [point.detach().numpy().copy()]
-    for _ in range(steps):
-        opt.zero_grad()
-        surface.f(point[0], point[1]).backward()
-        opt.step()
-        path.append(point.detach().numpy().copy())
-    return np.array(path)
+    """The same trajectory (steps + 1, 2) with ``torch.optim`` and autograd (float64) on the same formula:
+    the same loop, with loss = f(x, y) computed on the torch point and ``loss.backward()``."""
+    model = _torch_point_model(surface.start if start is None else start)
+    opt = make_optimizer(optimizer, model.parameters(), lr, backend="torch")
+    return _descend(model, lambda row, target: surface.f(row[0, 0], row[0, 1]), opt,
+                    surface.steps if steps is None else steps)
 
 
 def race(surface: Surface, optimizers: Sequence[str] = OPTIMIZERS, lrs: Mapping[str, float] | None = None,
@@ -437,12 +500,14 @@ def plot_race(surface: Surface, paths: Mapping[str, np.ndarray], lrs: Mapping[st
 
 
 def plot_race_grid(names: Sequence[str] = ("ravine", "saddle", "rosenbrock"),
-                   optimizers: Sequence[str] = OPTIMIZERS) -> Figure:
-    """One panel per surface, every optimiser raced from the surface's start with its default lr. Returns the Figure."""
+                   optimizers: Sequence[str] = OPTIMIZERS,
+                   paths: Mapping[str, Mapping[str, np.ndarray]] | None = None) -> Figure:
+    """One panel per surface, every optimiser raced from the surface's start with its default lr
+    (or the races already run: paths = {surface name: race(...)}). Returns the Figure."""
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.2))
     for ax, name in zip(np.atleast_1d(axes), names):
         surface = SURFACES[name]
-        draw_paths(ax, surface, race(surface, optimizers), lrs=surface.lrs)
+        draw_paths(ax, surface, race(surface, optimizers) if paths is None else paths[name], lrs=surface.lrs)
     return finish(fig)
 
 

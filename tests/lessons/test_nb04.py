@@ -49,6 +49,27 @@ def test_scratch_trajectory_equals_torch(surface, optimizer):
     compare(f"{optimizer} trajectory on {surface}", ours, theirs, tol=1e-10, verbose=False)
 
 
+def test_point_model_and_surface_loss_give_the_optimiser_grad_f():
+    s = ov.SURFACES["rosenbrock"]
+    model, loss_fn = ov.PointModel([0.3, -0.7]), ov.SurfaceLoss(s)
+    row = model(np.zeros((1, 1)))
+    assert row.shape == (1, 2) and loss_fn(row, None) == pytest.approx(s.f(0.3, -0.7))
+    model.backward(loss_fn.backward())
+    assert np.allclose(model.point.grad, s.grad(np.array([0.3, -0.7]))) and [*model.parameters()] == [model.point]
+
+
+def test_the_race_runs_on_the_course_loop_bit_for_bit_like_a_bare_loop():
+    s = ov.SURFACES["ravine"]
+    point = scratch.Parameter(np.array(s.start))
+    opt = ov.make_optimizer("Adam", [point], 0.3)
+    path = [point.data.copy()]
+    for _ in range(30):
+        point.grad = s.grad(point.data)
+        opt.step()
+        path.append(point.data.copy())
+    assert np.array_equal(ov.run_scratch(s, "Adam", 0.3, steps=30), np.array(path))
+
+
 def test_default_learning_rates_make_progress():
     for s in ov.SURFACES.values():
         finals = ov.final_losses(s, ov.race(s))
@@ -279,6 +300,10 @@ def test_plot_race_grid_draws_every_optimizer_on_every_surface():
     assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["ravine", "saddle", "rosenbrock"]
     labels = [l.get_label() for l in fig.axes[1].lines]
     assert all(any(label.startswith(f"{name} (lr") for label in labels) for name in ov.OPTIMIZERS)
+    saddle = ov.race(ov.SURFACES["saddle"], ["Adam"])
+    fig = ov.plot_race_grid(["saddle"], paths={"saddle": saddle})
+    line = next(l for l in fig.axes[0].lines if l.get_label().startswith("Adam (lr"))
+    assert np.allclose(line.get_xydata(), np.clip(saddle["Adam"], [-3.0, -2.6], [3.0, 2.6]))
 
 
 def test_plot_search_places_the_trials():
