@@ -144,17 +144,18 @@ class PointModel(scratch.Module):
 
 
 class SurfaceLoss:
-    """A surface as a scratch loss: loss(w_row (1, 2), target ignored) = f(x, y); backward() = grad f as (1, 2)."""
+    """A function of the point as a scratch loss: loss(w_row (1, d), target ignored) = f(w_1, ..., w_d);
+    backward() = grad(w) as a row (1, d). ``SurfaceLoss(surface.f, surface.grad)`` for a Surface."""
 
-    def __init__(self, surface: Surface) -> None:
-        self.surface = surface
+    def __init__(self, f: Callable[..., float], grad: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.f, self.grad = f, grad
 
     def __call__(self, scores, target):
         self.row = scores
-        return float(self.surface.f(*scores[0]))
+        return float(self.f(*scores[0]))
 
     def backward(self):
-        return self.surface.grad(self.row[0])[None, :]
+        return self.grad(self.row[0])[None, :]
 
 
 def _torch_point_model(start: Sequence[float]):
@@ -206,7 +207,7 @@ def run_scratch(surface: Surface, optimizer: str, lr: float, start: Sequence[flo
     """
     model = PointModel(surface.start if start is None else start)
     opt = make_optimizer(optimizer, model.parameters(), lr)
-    return _descend(model, SurfaceLoss(surface), opt, surface.steps if steps is None else steps)
+    return _descend(model, SurfaceLoss(surface.f, surface.grad), opt, surface.steps if steps is None else steps)
 
 
 def run_torch(surface: Surface, optimizer: str, lr: float, start: Sequence[float] | None = None,
@@ -318,19 +319,16 @@ def nesterov_lookahead(surface: Surface, lr: float, momentum: float = 0.9, start
 
 def quadratic_distances(curvatures: Sequence[float], lr: float, momentum: float, steps: int,
                         start: Sequence[float] | None = None) -> np.ndarray:
-    """|w_t| for t = 0..steps (shape (steps + 1,)) of scratch.optim.SGD on f(w) = 1/2 sum_i curvatures[i] w_i^2.
+    """|w_t| for t = 0..steps (shape (steps + 1,)) of scratch.optim.SGD on f(w) = 1/2 sum_i curvatures[i] w_i^2,
+    trained by the course's loop (a PointModel, the quadratic as its SurfaceLoss).
 
     The minimum is w = 0, so |w_t| is the distance to it; the start is all ones unless given.
     """
-    point = scratch.Parameter(np.ones(len(curvatures)) if start is None else np.array(start, dtype=np.float64))
-    opt = scratch.optim.SGD([point], lr=lr, momentum=momentum)
     curvatures = np.asarray(curvatures, dtype=np.float64)
-    distances = [np.linalg.norm(point.data)]
-    for _ in range(steps):
-        point.grad = curvatures * point.data
-        opt.step()
-        distances.append(np.linalg.norm(point.data))
-    return np.array(distances)
+    model = PointModel(np.ones(len(curvatures)) if start is None else start)
+    loss = SurfaceLoss(lambda *w: 0.5 * float(np.sum(curvatures * np.square(w))), lambda w: curvatures * w)
+    path = _descend(model, loss, scratch.optim.SGD(model.parameters(), lr=lr, momentum=momentum), steps)
+    return np.linalg.norm(path, axis=1)
 
 
 def gd_best(largest: float, smallest: float) -> tuple[float, float]:

@@ -51,7 +51,7 @@ def test_scratch_trajectory_equals_torch(surface, optimizer):
 
 def test_point_model_and_surface_loss_give_the_optimiser_grad_f():
     s = ov.SURFACES["rosenbrock"]
-    model, loss_fn = ov.PointModel([0.3, -0.7]), ov.SurfaceLoss(s)
+    model, loss_fn = ov.PointModel([0.3, -0.7]), ov.SurfaceLoss(s.f, s.grad)
     row = model(np.zeros((1, 1)))
     assert row.shape == (1, 2) and loss_fn(row, None) == pytest.approx(s.f(0.3, -0.7))
     model.backward(loss_fn.backward())
