@@ -5,10 +5,13 @@
     same = ov.run_torch(ov.SURFACES["ravine"], "Momentum", lr=0.02, start=(-9, 2), steps=50)     # torch.optim
     ov.plot_race(ov.SURFACES["ravine"], {"Momentum": path})                                        # over contours
     ov.explore_optimizer("ravine", "Adam", lr=0.3, x0=-9, y0=2)                                     # widget figure
+    ov.tail_rate(ov.quadratic_distances((100, 1), lr=2 / 101, momentum=0.0, steps=200))               # 99/101
+    test = ov.lr_range_test(model, loss_fn, optimizer, (x, y), steps=100); test.suggestion()       # on fit
 
-A point (x, y) is wrapped as ONE scratch ``Parameter`` of shape (2,), so the optimisers of
-``course_lib.scratch.optim`` move it exactly as they move a network's weights; the torch side wraps it
-as one float64 tensor and lets autograd differentiate the same formula. Everything else is NumPy and
+A point (x, y) is the only ``Parameter`` (2,) of a tiny model (``PointModel``) and the surface is its loss
+(``SurfaceLoss``), so the course's one loop, ``training.fit``, moves it with the optimisers of
+``course_lib.scratch.optim`` exactly as it moves a network's weights; the torch side makes the point one
+float64 ``nn.Parameter`` and lets autograd differentiate the same formula. Everything else is NumPy and
 matplotlib, quick enough for a widget callback (well under 0.3 s).
 """
 from __future__ import annotations
@@ -23,6 +26,7 @@ from matplotlib.figure import Figure
 from .. import scratch
 from ..models import optim_namespace
 from ..plots import finish
+from ..training import Callback, evaluate, fit, full_batches, train_steps
 
 # ---------------------------------------------------------------- surfaces
 
@@ -119,38 +123,101 @@ def make_optimizer(name: str, params, lr: float, backend: str = "scratch"):
     return getattr(optim_namespace(backend), cls_name)(params, lr=lr, **extra)
 
 
+class PointModel(scratch.Module):
+    """A point w (its only Parameter, shape (d,)) as a scratch model, so that ``training.fit`` can move it.
+
+    forward(x) ignores x and returns w as one row (1, d); backward(grad (1, d)) stores the row in w.grad.
+    """
+
+    def __init__(self, start: Sequence[float]) -> None:
+        super().__init__()
+        self.point = scratch.Parameter(np.array(start, dtype=np.float64))
+
+    def forward(self, x):
+        return self.point.data[None, :].copy()
+
+    def backward(self, grad_output):
+        self.point.grad = np.array(grad_output[0], dtype=np.float64)
+
+    def position(self) -> np.ndarray:
+        return self.point.data.copy()
+
+
+class SurfaceLoss:
+    """A function of the point as a scratch loss: loss(w_row (1, d), target ignored) = f(w_1, ..., w_d);
+    backward() = grad(w) as a row (1, d). ``SurfaceLoss(surface.f, surface.grad)`` for a Surface."""
+
+    def __init__(self, f: Callable[..., float], grad: Callable[[np.ndarray], np.ndarray]) -> None:
+        self.f, self.grad = f, grad
+
+    def __call__(self, scores, target):
+        self.row = scores
+        return float(self.f(*scores[0]))
+
+    def backward(self):
+        return self.grad(self.row[0])[None, :]
+
+
+def _torch_point_model(start: Sequence[float]):
+    import torch
+
+    class TorchPointModel(torch.nn.Module):
+        """PointModel in torch: the point is one float64 nn.Parameter; forward returns it as a row (1, d)."""
+
+        def __init__(self):
+            super().__init__()
+            self.point = torch.nn.Parameter(torch.tensor(start, dtype=torch.float64))
+
+        def forward(self, x):
+            return self.point[None, :]
+
+        def position(self) -> np.ndarray:
+            return self.point.detach().numpy().copy()
+
+    return TorchPointModel()
+
+
+class _RecordPath(Callback):
+    """The model's position before training and after every step, in ``path``."""
+
+    def on_train_begin(self, model) -> None:
+        self.path = [model.position()]
+
+    def on_step(self, step, loss, model):
+        self.path.append(model.position())
+
+
+_NO_DATA = (np.zeros((1, 1)), np.zeros(1))      # one dummy example: a surface's loss does not depend on data
+
+
+def _descend(model, loss_fn, optimizer, steps: int) -> np.ndarray:
+    """``steps`` steps of the course's loop (``training.fit``, one full batch per step); the path (steps + 1, d)."""
+    record = _RecordPath()
+    fit(model, loss_fn, optimizer, _NO_DATA, epochs=1, progress=False, batches=full_batches(steps), callbacks=[record])
+    return np.array(record.path)
+
+
 def run_scratch(surface: Surface, optimizer: str, lr: float, start: Sequence[float] | None = None,
                 steps: int | None = None) -> np.ndarray:
-    """Trajectory (steps + 1, 2) of a scratch optimiser on ``surface``: the point is one Parameter (2,).
+    """Trajectory (steps + 1, 2) of a scratch optimiser on ``surface``, trained by ``training.fit``.
 
-    Each step: p.grad = grad f(p); optimizer.step(). Row 0 is the start.
+    The point is the only Parameter (2,) of a PointModel; the surface is the loss (SurfaceLoss: its backward is
+    grad f). Each step of the loop: forward, loss f(x, y), backward (p.grad = grad f(p)), optimizer.step().
+    Row 0 is the start.
     """
-    steps = surface.steps if steps is None else steps
-    point = scratch.Parameter(np.array(surface.start if start is None else start, dtype=np.float64))
-    opt = make_optimizer(optimizer, [point], lr)
-    path = [point.data.copy()]
-    for _ in range(steps):
-        point.grad = surface.grad(point.data)
-        opt.step()
-        path.append(point.data.copy())
-    return np.array(path)
+    model = PointModel(surface.start if start is None else start)
+    opt = make_optimizer(optimizer, model.parameters(), lr)
+    return _descend(model, SurfaceLoss(surface.f, surface.grad), opt, surface.steps if steps is None else steps)
 
 
 def run_torch(surface: Surface, optimizer: str, lr: float, start: Sequence[float] | None = None,
               steps: int | None = None) -> np.ndarray:
-    """The same trajectory (steps + 1, 2) with ``torch.optim`` and autograd (float64) on the same formula."""
-    import torch
-
-    steps = surface.steps if steps is None else steps
-    point = torch.tensor(surface.start if start is None else start, dtype=torch.float64, requires_grad=True)
-    opt = make_optimizer(optimizer, [point], lr, backend="torch")
-    path = [point.detach().numpy().copy()]
-    for _ in range(steps):
-        opt.zero_grad()
-        surface.f(point[0], point[1]).backward()
-        opt.step()
-        path.append(point.detach().numpy().copy())
-    return np.array(path)
+    """The same trajectory (steps + 1, 2) with ``torch.optim`` and autograd (float64) on the same formula:
+    the same loop, with loss = f(x, y) computed on the torch point and ``loss.backward()``."""
+    model = _torch_point_model(surface.start if start is None else start)
+    opt = make_optimizer(optimizer, model.parameters(), lr, backend="torch")
+    return _descend(model, lambda row, target: surface.f(row[0, 0], row[0, 1]), opt,
+                    surface.steps if steps is None else steps)
 
 
 def race(surface: Surface, optimizers: Sequence[str] = OPTIMIZERS, lrs: Mapping[str, float] | None = None,
@@ -230,6 +297,153 @@ def grid_count(values_per_parameter: int, n_parameters: int) -> int:
     return values_per_parameter ** n_parameters
 
 
+def nesterov_lookahead(surface: Surface, lr: float, momentum: float = 0.9, start: Sequence[float] | None = None,
+                       steps: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Nesterov's momentum in its look-ahead form (Sutskever et al. 2013), from v_0 = 0:
+
+        v_{t+1} = m v_t - lr * grad f(w_t + m v_t),    w_{t+1} = w_t + v_{t+1}.
+
+    Returns (w, v), each (steps + 1, 2). torch's SGD(nesterov=True) moves the look-ahead point w + m v.
+    """
+    steps = surface.steps if steps is None else steps
+    w = [np.array(surface.start if start is None else start, dtype=np.float64)]
+    v = [np.zeros(2)]
+    for _ in range(steps):
+        v.append(momentum * v[-1] - lr * surface.grad(w[-1] + momentum * v[-1]))
+        w.append(w[-1] + v[-1])
+    return np.array(w), np.array(v)
+
+
+# ---------------------------------------------------------------- momentum and the condition number
+
+
+def quadratic_distances(curvatures: Sequence[float], lr: float, momentum: float, steps: int,
+                        start: Sequence[float] | None = None) -> np.ndarray:
+    """|w_t| for t = 0..steps (shape (steps + 1,)) of scratch.optim.SGD on f(w) = 1/2 sum_i curvatures[i] w_i^2,
+    trained by the course's loop (a PointModel, the quadratic as its SurfaceLoss).
+
+    The minimum is w = 0, so |w_t| is the distance to it; the start is all ones unless given.
+    """
+    curvatures = np.asarray(curvatures, dtype=np.float64)
+    model = PointModel(np.ones(len(curvatures)) if start is None else start)
+    loss = SurfaceLoss(lambda *w: 0.5 * float(np.sum(curvatures * np.square(w))), lambda w: curvatures * w)
+    path = _descend(model, loss, scratch.optim.SGD(model.parameters(), lr=lr, momentum=momentum), steps)
+    return np.linalg.norm(path, axis=1)
+
+
+def gd_best(largest: float, smallest: float) -> tuple[float, float]:
+    """(lr, rate): the fixed step 2 / (L + mu) that contracts the flattest and the steepest direction equally,
+    by the factor (kappa - 1) / (kappa + 1) per step, kappa = L / mu."""
+    kappa = largest / smallest
+    return 2.0 / (largest + smallest), (kappa - 1.0) / (kappa + 1.0)
+
+
+def heavy_ball_best(largest: float, smallest: float) -> tuple[float, float, float]:
+    """(lr, momentum, rate) of Polyak's heavy ball tuned for curvatures in [mu, L], kappa = L / mu:
+
+    lr = 4 / (sqrt L + sqrt mu)^2, momentum = ((sqrt kappa - 1) / (sqrt kappa + 1))^2,
+    rate = (sqrt kappa - 1) / (sqrt kappa + 1) per step (the square root of the momentum).
+    """
+    root = np.sqrt(largest / smallest)
+    rate = (root - 1.0) / (root + 1.0)
+    return 4.0 / (np.sqrt(largest) + np.sqrt(smallest)) ** 2, rate ** 2, rate
+
+
+def tail_rate(distances: np.ndarray, tail: int | None = None) -> float:
+    """The measured rate per step over the last ``tail`` steps (default: the second half):
+    (d_T / d_{T - tail}) ** (1 / tail), the geometric mean of the per-step ratios of distances."""
+    tail = (len(distances) - 1) // 2 if tail is None else tail
+    return float((distances[-1] / distances[-1 - tail]) ** (1.0 / tail))
+
+
+def condition_number_rates(kappas: Sequence[float], steps: int = 300) -> dict[str, np.ndarray]:
+    """For f = 1/2 (kappa w_1^2 + w_2^2) and each kappa: theory and measured tail_rate of gradient descent
+    (gd_best) and of heavy-ball momentum (heavy_ball_best). Returns arrays keyed "kappa", "gd_theory",
+    "gd_measured", "momentum_theory", "momentum_measured" and the distance curves "gd", "momentum" (k, steps + 1)."""
+    out: dict[str, list] = {key: [] for key in ("gd_theory", "gd_measured", "momentum_theory", "momentum_measured",
+                                                "gd", "momentum")}
+    for kappa in kappas:
+        lr, rate = gd_best(kappa, 1.0)
+        out["gd"].append(quadratic_distances((kappa, 1.0), lr, 0.0, steps))
+        hb_lr, hb_momentum, hb_rate = heavy_ball_best(kappa, 1.0)
+        out["momentum"].append(quadratic_distances((kappa, 1.0), hb_lr, hb_momentum, steps))
+        out["gd_theory"].append(rate)
+        out["momentum_theory"].append(hb_rate)
+        out["gd_measured"].append(tail_rate(out["gd"][-1]))
+        out["momentum_measured"].append(tail_rate(out["momentum"][-1]))
+    return {"kappa": np.asarray(kappas, dtype=np.float64), **{key: np.array(v) for key, v in out.items()}}
+
+
+# ---------------------------------------------------------------- the learning-rate range test
+
+
+def range_test_lrs(start_lr: float, end_lr: float, steps: int) -> np.ndarray:
+    """The range test's schedule: lr_k = start_lr * (end_lr / start_lr) ** (k / (steps - 1)), k = 0..steps-1,
+    rising by the same factor every step (exponentially), from start_lr to end_lr."""
+    if not 0 < start_lr < end_lr or steps < 2:
+        raise ValueError(f"range_test_lrs needs 0 < start_lr < end_lr and steps >= 2, got start_lr={start_lr}, "
+                         f"end_lr={end_lr}, steps={steps}.")
+    return start_lr * (end_lr / start_lr) ** (np.arange(steps) / (steps - 1))
+
+
+class LRRangeTest(Callback):
+    """A learning-rate range test as a callback of ``training.fit``: step k trains with ``range_test_lrs``'s
+    lr_k, and the test stops once the smoothed loss exceeds ``blowup`` times its lowest value (or after
+    ``steps`` steps).
+
+    smoothed_k = a_k / (1 - beta^k), a_k = beta a_{k-1} + (1 - beta) loss_k: a moving average of the
+    mini-batch losses, debiased like Adam's (a_0 = 0). After training: ``lrs``, ``losses``, ``smoothed``
+    (lists, one entry per step taken) and ``suggestion()``.
+    """
+
+    def __init__(self, optimizer, start_lr: float = 1e-5, end_lr: float = 10.0, steps: int = 100,
+                 beta: float = 0.9, blowup: float = 4.0) -> None:
+        self.optimizer, self.schedule = optimizer, range_test_lrs(start_lr, end_lr, steps)
+        self.beta, self.blowup = beta, blowup
+        self.lrs, self.losses, self.smoothed, self._average = [], [], [], 0.0
+
+    def _set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = float(lr)
+
+    def on_train_begin(self, model) -> None:
+        self._set_lr(self.schedule[0])
+
+    def on_step(self, step, loss, model):
+        self.lrs.append(float(self.schedule[step - 1]))
+        self.losses.append(float(loss))
+        self._average = self.beta * self._average + (1.0 - self.beta) * float(loss)
+        self.smoothed.append(self._average / (1.0 - self.beta ** step))
+        if step >= len(self.schedule) or not self.smoothed[-1] <= self.blowup * min(self.smoothed):
+            return True
+        self._set_lr(self.schedule[step])
+        return None
+
+    def suggestion(self) -> float:
+        """A tenth of the lr at which the smoothed loss was lowest: that lr is already at the edge of
+        instability (the loss turns up right after it); one decade below is where the loss was still falling fast."""
+        return self.lrs[int(np.argmin(self.smoothed))] / 10.0
+
+
+def lr_range_test(model, loss_fn, optimizer, train, start_lr: float = 1e-5, end_lr: float = 10.0,
+                  steps: int = 100, batch_size: int = 32, seed: int = 0) -> LRRangeTest:
+    """Run an LRRangeTest on ``model`` (scratch or torch) with the course's loop: ``training.train_steps``
+    on ``steps`` random mini-batches of train = (x, y). Returns the finished LRRangeTest."""
+    test = LRRangeTest(optimizer, start_lr, end_lr, steps)
+    train_steps(model, loss_fn, optimizer, train, steps, batch_size=batch_size, seed=seed, callbacks=[test])
+    return test
+
+
+class EpochLoss(Callback):
+    """Records the loss of the model on all of (x, y) after every epoch, in ``losses`` (e.g. the whole training set)."""
+
+    def __init__(self, loss_fn, x, y) -> None:
+        self.loss_fn, self.x, self.y, self.losses = loss_fn, x, y, []
+
+    def on_epoch_end(self, epoch, history, model):
+        self.losses.append(evaluate(model, self.loss_fn, self.x, self.y)[0])
+
+
 # ---------------------------------------------------------------- pictures
 
 _COLOURS: dict[str, str] = {"SGD": "#444444", "Momentum": "#dd8452", "Nesterov": "#c44e52",
@@ -284,12 +498,14 @@ def plot_race(surface: Surface, paths: Mapping[str, np.ndarray], lrs: Mapping[st
 
 
 def plot_race_grid(names: Sequence[str] = ("ravine", "saddle", "rosenbrock"),
-                   optimizers: Sequence[str] = OPTIMIZERS) -> Figure:
-    """One panel per surface, every optimiser raced from the surface's start with its default lr. Returns the Figure."""
+                   optimizers: Sequence[str] = OPTIMIZERS,
+                   paths: Mapping[str, Mapping[str, np.ndarray]] | None = None) -> Figure:
+    """One panel per surface, every optimiser raced from the surface's start with its default lr
+    (or the races already run: paths = {surface name: race(...)}). Returns the Figure."""
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.2))
     for ax, name in zip(np.atleast_1d(axes), names):
         surface = SURFACES[name]
-        draw_paths(ax, surface, race(surface, optimizers), lrs=surface.lrs)
+        draw_paths(ax, surface, race(surface, optimizers) if paths is None else paths[name], lrs=surface.lrs)
     return finish(fig)
 
 
@@ -340,4 +556,41 @@ def plot_search(grid: Sequence[dict], random: Sequence[dict]) -> Figure:
     right.set(xscale="log", xlabel="learning rate", ylabel="validation accuracy", title="accuracy against lr")
     left.legend(fontsize=8)
     right.legend(fontsize=8)
+    return finish(fig)
+
+
+def plot_condition_number(rates: Mapping[str, np.ndarray]) -> Figure:
+    """Two panels from ``condition_number_rates``: the distance to the minimum against the step (log scale) for
+    gradient descent (solid) and heavy-ball momentum (dashed) at each kappa, and the rate per step against kappa,
+    theory as lines and measured as points. Returns the Figure."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, kappa in enumerate(rates["kappa"]):
+        colour = f"C{i}"
+        left.semilogy(rates["gd"][i], "-", color=colour, label=f"GD, kappa = {kappa:g}")
+        left.semilogy(rates["momentum"][i], "--", color=colour, label=f"momentum, kappa = {kappa:g}")
+    left.set(xlabel="step t", ylabel="|w_t - w*|", title="distance to the minimum")
+    left.legend(fontsize=7)
+    kappas = np.geomspace(rates["kappa"].min(), rates["kappa"].max(), 100)
+    right.semilogx(kappas, (kappas - 1) / (kappas + 1), "k-", label="GD theory (kappa-1)/(kappa+1)")
+    right.semilogx(kappas, (np.sqrt(kappas) - 1) / (np.sqrt(kappas) + 1), "k--",
+                   label="momentum theory (sqrt kappa-1)/(sqrt kappa+1)")
+    right.semilogx(rates["kappa"], rates["gd_measured"], "o", color="C3", label="GD measured")
+    right.semilogx(rates["kappa"], rates["momentum_measured"], "s", color="C2", label="momentum measured")
+    right.set(xlabel="condition number kappa", ylabel="rate per step", title="convergence rate")
+    right.legend(fontsize=7)
+    return finish(fig)
+
+
+def plot_lr_range_test(tests: Mapping[str, LRRangeTest]) -> Figure:
+    """The smoothed loss against the learning rate (log axis), one line per range test, with each one's
+    lowest point and suggestion (a tenth of it) marked. Returns the Figure."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for i, (name, test) in enumerate(tests.items()):
+        ax.semilogx(test.lrs, test.smoothed, "-" if i == 0 else "--", color=f"C{i}", label=f"{name}: smoothed loss")
+        ax.semilogx(test.lrs, test.losses, ".", color=f"C{i}", alpha=0.3, markersize=3)
+        lowest = int(np.argmin(test.smoothed))
+        ax.plot(test.lrs[lowest], test.smoothed[lowest], "v", color=f"C{i}", markersize=8)
+        ax.axvline(test.suggestion(), color=f"C{i}", linestyle=":", label=f"{name}: suggestion {test.suggestion():.2g}")
+    ax.set(xlabel="learning rate (log scale)", ylabel="loss", title="learning-rate range test")
+    ax.legend(fontsize=8)
     return finish(fig)
