@@ -352,3 +352,8 @@ def test_exercise_references_agree_with_scratch():
     assert np.allclose(nb01.leaky_relu_reference(x, 0.01), scratch.functional.leaky_relu(x, 0.01))
     w, b = np.array([[1.0], [-1.0]]), np.zeros(2)
     assert np.allclose(nb01.maxout_reference(x[:, None], w, b), neurons.maxout(x[:, None], w, b))
+
+
+@pytest.mark.parametrize("exercise", nb01.EXERCISES, ids=lambda ex: ex.key)
+def test_every_exercise_declares_at_least_two_mistakes(exercise):
+    assert len(exercise.mistakes) >= 2
