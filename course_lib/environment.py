@@ -6,9 +6,9 @@
     >>> report.data_verified     # True: data/mnist10k.npz has the expected sha256
     True
 
-What is *required* (the notebooks do not run without it): NumPy, PyTorch, matplotlib,
-ipywidgets and the bundled digits ``data/mnist10k.npz``. What is *optional*: torchvision,
-a GPU, and torchvision's full MNIST on disk. Missing optional things are reported, never
+What is *required* (the notebooks do not run without it): NumPy, PyTorch, torchvision (notebook 07
+imports it; the package declares it), matplotlib, ipywidgets and the bundled digits ``data/mnist10k.npz``.
+What is *optional*: a GPU, and torchvision's full MNIST on disk. Missing optional things are reported, never
 raised. A missing or corrupt digits file raises the clear error of ``course_lib.data``
 (FileNotFoundError or DataIntegrityError) that says how to get it back.
 """
@@ -25,8 +25,7 @@ from pathlib import Path
 
 from . import data
 
-REQUIRED_PACKAGES: tuple[str, ...] = ("numpy", "torch", "matplotlib", "ipywidgets")
-OPTIONAL_PACKAGES: tuple[str, ...] = ("torchvision",)
+REQUIRED_PACKAGES: tuple[str, ...] = ("numpy", "torch", "torchvision", "matplotlib", "ipywidgets")
 
 # Where the course looks for torchvision's full MNIST (root/MNIST/raw/...). Set the
 # environment variable COURSE_TORCHVISION_ROOT to use another folder.
@@ -150,7 +149,6 @@ def check_environment(data_path: str | Path | None = None,
     sha256 = data.verify_mnist(data_path)          # raises, with a clear message, if missing or corrupt
 
     packages = {name: PackageStatus(name, package_version(name), True) for name in REQUIRED_PACKAGES}
-    packages.update({name: PackageStatus(name, package_version(name), False) for name in OPTIONAL_PACKAGES})
 
     notes = []
     if packages["torch"].installed:
@@ -164,7 +162,7 @@ def check_environment(data_path: str | Path | None = None,
         device, gpu = "unavailable", False
         notes.append("PyTorch is not installed: run `make lab` (or `pip install -e .`) from the course folder.")
     if not packages["torchvision"].installed:
-        notes.append("torchvision is optional: only the full-MNIST and pretrained-model cells use it.")
+        notes.append("torchvision is not installed: run `make lab` (or `pip install -e .`) from the course folder.")
 
     root = Path(torchvision_root or DEFAULT_TORCHVISION_ROOT)
     return EnvironmentReport(

@@ -53,14 +53,14 @@ def test_table_is_readable(empty_root):
     assert all(status in ("ok", "optional", "MISSING") for _, _, status in report.rows())
 
 
-def test_missing_optional_torchvision_does_not_raise(monkeypatch, empty_root):
+def test_missing_torchvision_is_a_missing_required_part(monkeypatch, empty_root):
+    """torchvision is installed with the course (pyproject.toml) and notebook 07 imports it: not optional."""
     real = environment.package_version
     monkeypatch.setattr(environment, "package_version", lambda name: None if name == "torchvision" else real(name))
     report = check_environment(torchvision_root=empty_root)
-    assert report.ok
-    assert not report.packages["torchvision"].installed
-    assert ("torchvision", "not installed", "optional") in report.rows()
-    assert any("torchvision is optional" in note for note in report.notes)
+    assert not report.ok and report.missing_required == ["torchvision"]
+    assert ("torchvision", "not installed", "MISSING") in report.rows()
+    assert any("torchvision is not installed" in note for note in report.notes)
 
 
 def test_missing_torch_is_reported_not_raised(monkeypatch, empty_root):

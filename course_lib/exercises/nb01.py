@@ -79,13 +79,25 @@ EXERCISES: list[Exercise] = [
              "1 / (1 + e), for x < 0 it is e / (1 + e). Combine the two with np.where.",
         reference=sigmoid_reference,
         make_inputs=_sigmoid_inputs,
+        mistakes={"e^x / (1 + e^x) for every x (inf / inf = nan at x = 1000)":
+                      lambda x: np.exp(x) / (1 + np.exp(x)),
+                  "the sign of the exponent flipped, 1 / (1 + e^x) (that is sigma(-x))":
+                      lambda x: sigmoid_reference(-x),
+                  "the two branches swapped (e / (1 + e) for x >= 0)":
+                      lambda x: np.where(x >= 0, np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))),
+                                         1 / (1 + np.exp(-np.abs(x))))},
     ),
     Exercise(
         key="01.sigmoid_grad",
+
         task="Write sigmoid_grad(x), the derivative sigma'(x) of the sigmoid, elementwise.",
         hint="sigma'(x) = sigma(x) * (1 - sigma(x)); at x = 0 it is 0.25, its largest value. Reuse a stable sigmoid.",
         reference=sigmoid_grad_reference,
         make_inputs=_sigmoid_inputs,
+        mistakes={"x (1 - x): the formula applied to x instead of sigma(x)": lambda x: x * (1 - x),
+                  "the sigmoid itself, not its derivative": sigmoid_reference,
+                  "e^-x / (1 + e^-x)^2 computed directly (inf / inf = nan at x = -1000)":
+                      lambda x: np.exp(-x) / (1 + np.exp(-x)) ** 2},
     ),
     Exercise(
         key="01.leaky_relu",
@@ -93,6 +105,9 @@ EXERCISES: list[Exercise] = [
         hint="np.where(x > 0, x, negative_slope * x). For 0 < a < 1 this equals max(a x, x), the lecture's form.",
         reference=leaky_relu_reference,
         make_inputs=_leaky_inputs,
+        mistakes={"the slope on the wrong side (negative_slope * x for x > 0)":
+                      lambda x, negative_slope: np.where(x > 0, negative_slope * x, x),
+                  "plain ReLU (the negative slope forgotten)": lambda x, negative_slope: np.maximum(x, 0)},
     ),
     Exercise(
         key="01.neuron",
@@ -101,6 +116,9 @@ EXERCISES: list[Exercise] = [
         hint="The weighted sum of all rows at once is x @ w (shape (N,)); add b, then apply a stable sigmoid.",
         reference=neuron_reference,
         make_inputs=_neuron_inputs,
+        mistakes={"no sigmoid (the weighted sum x @ w + b itself)": lambda x, w, b: x @ w + b,
+                  "the bias left out": lambda x, w, b: _sigmoid(x @ w),
+                  "the bias inside the sum, added to every weight: sigma(x @ (w + b))": lambda x, w, b: _sigmoid(x @ (w + b))},
     ),
     Exercise(
         key="01.maxout",
@@ -109,5 +127,10 @@ EXERCISES: list[Exercise] = [
         hint="x @ weight.T + bias has shape (N, K): one column per linear piece. Take the max along axis=1.",
         reference=maxout_reference,
         make_inputs=_maxout_inputs,
+        mistakes={"max over the wrong axis (over the examples, axis=0)":
+                      lambda x, weight, bias: (x @ weight.T + bias).max(axis=0),
+                  "the bias left out": lambda x, weight, bias: (x @ weight.T).max(axis=1),
+                  "the largest weighted input, not the largest piece: max_k max_i x_i w_ki + b_k":
+                      lambda x, weight, bias: (x[:, None, :] * weight[None]).max(axis=2).max(axis=1) + bias.max()},
     ),
 ]

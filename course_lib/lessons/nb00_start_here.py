@@ -1,4 +1,4 @@
-"""A first look at the digits: counts, mean images, pixel values, and a digit browser.
+"""A first look at the digits: counts, mean images, a nearest-mean classifier, pixel values, a digit browser.
 
 Images are uint8 arrays (N, 28, 28) with values 0 (background) .. 255 (ink); labels are
 int arrays (N,) with values 0..9, as ``course_lib.data.load_mnist`` returns them.
@@ -33,6 +33,21 @@ def mean_images(images: np.ndarray, labels: np.ndarray, n_classes: int = N_CLASS
     if (counts == 0).any():
         raise ValueError(f"no examples of class(es) {np.flatnonzero(counts == 0).tolist()}: their mean image is undefined.")
     return np.stack([images[labels == c].mean(axis=0, dtype=np.float64) for c in range(n_classes)])
+
+
+def nearest_mean_predict(means: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """Classify each image as the class whose mean image is nearest, pixel by pixel.
+
+    prediction[i] = argmin_c ||x_i - m_c||^2 = argmin_c (||m_c||^2 - 2 x_i . m_c)   (||x_i||^2 is the same for all c)
+    means (C, H, W), e.g. from ``mean_images``; images (N, H, W), any number type -> int64 (N,).
+    """
+    means, images = np.asarray(means, dtype=np.float64), np.asarray(images)
+    if images.ndim != 3 or images.shape[1:] != means.shape[1:]:
+        raise ValueError(f"nearest_mean_predict: images must be (N, {means.shape[1]}, {means.shape[2]}) like the "
+                         f"means {means.shape}, got {images.shape}.")
+    m = means.reshape(len(means), -1)
+    x = images.reshape(len(images), -1).astype(np.float64)
+    return np.argmin((m ** 2).sum(axis=1) - 2.0 * x @ m.T, axis=1)
 
 
 def nth_of_digit(labels: np.ndarray, digit: int, index: int) -> int:

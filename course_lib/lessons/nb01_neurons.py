@@ -23,7 +23,7 @@ from .. import scratch
 from ..models import ACTIVATIONS, activation_layer, init_
 from ..plots import finish, image_grid
 from ..scratch import functional as sf
-from ..training import fit, full_batches
+from ..training import Callback, fit, full_batches
 
 # ======================================================================= the neuron picture
 
@@ -213,6 +213,19 @@ def epochs_to_reach(accuracies: Sequence[float], target: float) -> int | None:
         if acc >= target:
             return epoch
     return None
+
+
+class StopAtAccuracy(Callback):
+    """A ``fit`` callback: stop after the first epoch whose training accuracy is >= ``target``.
+
+    That epoch is the one ``epochs_to_reach(history.train_acc, target)`` returns, so nothing after it is trained.
+    """
+
+    def __init__(self, target: float) -> None:
+        self.target = target
+
+    def on_epoch_end(self, epoch, history, model) -> bool:
+        return bool(history.train_acc) and history.train_acc[-1] >= self.target
 
 
 # ======================================================================= linear classifiers

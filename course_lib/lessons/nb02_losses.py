@@ -15,8 +15,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from .. import scratch
 from ..plots import finish
 from ..scratch import functional as sf
+from ..training import fit
 
 # The lecture's example (Lintern 2016 [000], from CS231n): scores of one image for three classes,
 # and the correct class is the third one, "dog".
@@ -77,6 +79,45 @@ def weight_roughness(weights: np.ndarray) -> float:
     """
     w = np.asarray(weights).reshape(len(weights), 28, 28)
     return float(np.abs(np.diff(w, axis=2)).mean())
+
+
+# ---------------------------------------------------------------- regularisation on digits
+
+
+class SGDWithL1(scratch.optim.SGD):
+    """``scratch.optim.SGD`` plus the lecture's L1 penalty, per parameter group (option ``l1``, default 0).
+
+    The penalty (lambda/N) sum |w| adds its gradient to each parameter's: g = dE0/dw + l1 * sgn(w), l1 = lambda/N;
+    then the SGD step as usual (``weight_decay`` is L2). With momentum 0:  w <- w - lr * l1 * sgn(w) - lr * dE0/dw.
+    """
+
+    def __init__(self, params, lr: float, l1: float = 0.0, **options) -> None:
+        if l1 < 0:
+            raise ValueError(f"SGDWithL1: l1 (lambda/N) must be >= 0, got {l1}.")
+        super().__init__(params, lr, **options)
+        for group in self.param_groups:
+            group.setdefault("l1", l1)
+
+    def _direction(self, p, group: dict) -> np.ndarray:
+        if group["l1"]:
+            p.grad = p.grad + group["l1"] * np.sign(p.data)      # dE/dw = dE0/dw + (lambda/N) sgn(w)
+        return super()._direction(p, group)
+
+
+def train_linear_classifier(x: np.ndarray, y: np.ndarray, weight_decay: float = 0.0, l1: float = 0.0,
+                            epochs: int = 30, lr: float = 0.05, batch_size: int = 50, seed: int = 0) -> scratch.Linear:
+    """A softmax classifier scratch.Linear(D, 10) trained by ``course_lib.training.fit`` on x (N, D), labels y (N,).
+
+    The weights (not the bias, as usual) get the L2 penalty as SGD's ``weight_decay`` (= lambda/N) and the L1
+    penalty ``l1`` (= lambda/N). The same seed gives every run the same starting weights and mini-batches.
+    """
+    scratch.manual_seed(seed)
+    model = scratch.Linear(x.shape[1], 10)
+    optimizer = SGDWithL1([{"params": [model.weight], "weight_decay": weight_decay, "l1": l1},
+                           {"params": [model.bias]}], lr=lr)
+    fit(model, scratch.CrossEntropyLoss(), optimizer, (x, y), epochs=epochs, batch_size=batch_size, seed=seed,
+        progress=False)
+    return model
 
 
 # ---------------------------------------------------------------- pictures

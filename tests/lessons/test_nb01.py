@@ -9,6 +9,7 @@ from course_lib.lessons import nb01_neurons as neurons
 from course_lib.exercises import EXERCISES, ExerciseFailed, check, nb01
 from course_lib.exercises.checking import run_check
 from course_lib.parity import compare
+from course_lib.training import fit
 
 
 # ------------------------------------------------------------------ activations
@@ -90,6 +91,18 @@ def test_sigmoid_gradients_vanish_and_relu_gradients_do_not():
     assert sig.shape == relu.shape == (12,)
     assert sig[0] / sig[-1] < 1e-4
     assert 0.1 < relu[0] / relu[-1] < 10
+
+
+def test_stop_at_accuracy_stops_at_the_epoch_epochs_to_reach_counts():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 2))
+    y = (x[:, 0] > 0).astype(np.int64)                                  # separable: reaches 95 % quickly
+    scratch.manual_seed(0)
+    model = scratch.Linear(2, 2)
+    history = fit(model, scratch.CrossEntropyLoss(), scratch.optim.SGD(model.parameters(), lr=0.5), (x, y),
+                          epochs=50, batch_size=20, progress=False, callbacks=[neurons.StopAtAccuracy(0.95)])
+    assert history.train_acc[-1] >= 0.95 and all(acc < 0.95 for acc in history.train_acc[:-1])
+    assert len(history.train_acc) == neurons.epochs_to_reach(history.train_acc, 0.95) < 50
 
 
 def test_epochs_to_reach():
@@ -352,3 +365,8 @@ def test_exercise_references_agree_with_scratch():
     assert np.allclose(nb01.leaky_relu_reference(x, 0.01), scratch.functional.leaky_relu(x, 0.01))
     w, b = np.array([[1.0], [-1.0]]), np.zeros(2)
     assert np.allclose(nb01.maxout_reference(x[:, None], w, b), neurons.maxout(x[:, None], w, b))
+
+
+@pytest.mark.parametrize("exercise", nb01.EXERCISES, ids=lambda ex: ex.key)
+def test_every_exercise_declares_at_least_two_mistakes(exercise):
+    assert len(exercise.mistakes) >= 2

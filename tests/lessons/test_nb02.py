@@ -9,7 +9,9 @@ from course_lib.lessons import nb02_losses as lx
 from course_lib.exercises import EXERCISES
 from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.exercises.nb02 import EXERCISES as NB02
+from course_lib.exercises.nb02 import hinge_grad_reference
 from course_lib.parity import compare
+from course_lib.scratch import functional as sf
 from course_lib.scratch import numerical_gradient
 
 
@@ -85,6 +87,46 @@ def test_weight_roughness_prefers_smooth_images():
     assert lx.weight_roughness(smooth) < 0.05 < lx.weight_roughness(noisy)
 
 
+def test_sgd_with_l1_takes_the_lectures_l1_step():
+    rng = np.random.default_rng(0)
+    w0, g = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+    w = lx.scratch.Parameter(w0.copy())
+    w.grad = g.copy()
+    lx.SGDWithL1([w], lr=0.1, l1=0.02).step()
+    assert np.allclose(w.data, w0 - 0.1 * 0.02 * np.sign(w0) - 0.1 * g, rtol=0, atol=1e-15)
+    plain = lx.scratch.Parameter(w0.copy())
+    plain.grad = g.copy()
+    lx.SGDWithL1([plain], lr=0.1).step()                       # l1 = 0: plain SGD
+    assert np.allclose(plain.data, w0 - 0.1 * g, rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match="l1"):
+        lx.SGDWithL1([plain], lr=0.1, l1=-1.0)
+
+
+def test_sgd_with_l1_matches_torch_on_the_penalised_loss():
+    rng = np.random.default_rng(1)
+    w0, g = rng.normal(size=5), rng.normal(size=5)
+    w = lx.scratch.Parameter(w0.copy())
+    w.grad = g.copy()
+    lx.SGDWithL1([w], lr=0.3, l1=0.05, weight_decay=0.01).step()
+    wt = torch.tensor(w0, requires_grad=True)
+    penalised = (torch.tensor(g) * wt).sum() + 0.05 * wt.abs().sum() + 0.01 / 2 * (wt ** 2).sum()
+    penalised.backward()
+    compare("SGDWithL1 step", w.data, wt.detach() - 0.3 * wt.grad, verbose=False)
+
+
+def test_train_linear_classifier_penalties_shrink_and_sparsify():
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(60, 20)), rng.integers(0, 10, 60)
+    plain = lx.train_linear_classifier(x, y, epochs=5, batch_size=20)
+    again = lx.train_linear_classifier(x, y, epochs=5, batch_size=20)
+    assert np.array_equal(plain.weight.data, again.weight.data)             # seeded: the same run
+    l2 = lx.train_linear_classifier(x, y, weight_decay=0.5, epochs=5, batch_size=20)
+    l1 = lx.train_linear_classifier(x, y, l1=0.05, epochs=5, batch_size=20)
+    assert np.linalg.norm(l2.weight.data) < np.linalg.norm(plain.weight.data)
+    assert (np.abs(l1.weight.data) < 1e-2).sum() > (np.abs(plain.weight.data) < 1e-2).sum()
+    assert l2.weight.data.shape == (10, 20)
+
+
 # ---------------------------------------------------------------- pictures
 
 
@@ -138,13 +180,36 @@ def test_widget_callback_returns_the_report_of_its_scores():
 
 def test_notebook_02_exercises_are_registered():
     keys = [ex.key for ex in NB02]
-    assert 3 <= len(keys) <= 5
+    assert 3 <= len(keys) <= 6
     assert all(k.startswith("02.") and k in EXERCISES for k in keys)
 
 
 @pytest.mark.parametrize("ex", NB02, ids=lambda ex: ex.key)
 def test_reference_passes_its_own_check(ex):
     assert "correct" in run_check(ex, ex.reference)
+
+
+@pytest.mark.parametrize("ex", NB02, ids=lambda ex: ex.key)
+def test_every_exercise_declares_at_least_two_mistakes(ex):
+    assert len(ex.mistakes) >= 2
+
+
+def test_hinge_grad_reference_is_torchs_autograd_of_the_mean_hinge_loss():
+    rng = np.random.default_rng(0)
+    for n, c in [(1, 3), (5, 4), (16, 10)]:
+        scores, target = rng.normal(size=(n, c)), rng.integers(0, c, n)
+        st = torch.tensor(scores, requires_grad=True)
+        loss = c * F.multi_margin_loss(st, torch.tensor(target), margin=1.0)     # the lecture's form: x C
+        loss.backward()
+        compare(f"hinge grad {n}x{c}", hinge_grad_reference(scores, target), st.grad, verbose=False)
+        assert np.allclose(hinge_grad_reference(scores, target), sf.hinge_loss_backward(1.0, scores, target))
+
+
+def test_hinge_grad_boundary_a_margin_of_exactly_zero_is_satisfied_as_in_torch():
+    scores, target = np.array([[1.0, 2.0, 0.5]]), np.array([1])        # class 0: 1 - 2 + 1 = 0, exactly
+    st = torch.tensor(scores, requires_grad=True)
+    (3 * F.multi_margin_loss(st, torch.tensor(target))).backward()
+    assert hinge_grad_reference(scores, target).tolist() == [[0.0, 0.0, 0.0]] == st.grad.tolist()
 
 
 def naive_softmax(scores):
