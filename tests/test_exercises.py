@@ -194,3 +194,17 @@ def test_every_exercise_has_a_hint_declared_mistakes_and_a_place_in_its_notebook
 def test_every_key_a_notebook_checks_is_registered():
     unknown = set(posed_exercises()) - set(exercises.EXERCISES)
     assert not unknown, f"notebooks check exercises nobody registered: {sorted(unknown)}"
+
+
+EXP = Exercise(key="t.sigmoid", task="", hint="np.exp(-abs(x))", make_inputs=lambda rng: (np.array([-1000.0, 0.0, 3.0]),),
+               reference=lambda x: np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))),
+                                            np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x)))),
+               mistakes={"the formula as written (overflows)": lambda x: 1 / (1 + np.exp(-x))})
+
+
+def test_an_answer_that_overflows_fails_even_with_the_right_values():
+    assert np.allclose(EXP.mistakes["the formula as written (overflows)"](np.array([-1000.0])), 0.0)   # right value
+    with pytest.raises(ExerciseFailed, match=r"overflows \(overflow encountered in exp\), which the reference avoids"
+                                             r"\.\nThis looks like a common mistake: the formula as written"):
+        run_check(EXP, EXP.mistakes["the formula as written (overflows)"])
+    assert "correct" in run_check(EXP, EXP.reference)

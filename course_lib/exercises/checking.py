@@ -70,7 +70,8 @@ def _factor_hint(ratio: float, shape: tuple) -> str:
 
 
 def _same(got, want, rtol: float, atol: float) -> bool:
-    """Whether ``got`` matches ``want`` (arrays, numbers, or a tuple of them) within the tolerances."""
+    """Whether ``got`` matches ``want`` (arrays, numbers, or a tuple of them) within the tolerances (nan matches nan:
+    a mistake that makes nan where the learner's answer does is the same mistake)."""
     if isinstance(want, tuple):
         return (isinstance(got, (tuple, list)) and len(got) == len(want)
                 and all(_same(g, w, rtol, atol) for g, w in zip(got, want)))
@@ -78,7 +79,7 @@ def _same(got, want, rtol: float, atol: float) -> bool:
         got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     except (TypeError, ValueError):
         return False
-    return got.shape == want.shape and bool(np.all(np.isclose(got, want, rtol=rtol, atol=atol)))
+    return got.shape == want.shape and bool(np.all(np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)))
 
 
 def _copies(args: tuple) -> list:
@@ -127,6 +128,28 @@ def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, 
         )
 
 
+def _overflows(fn, args: tuple) -> FloatingPointError | None:
+    """The overflow ``fn(*args)`` runs into, or None: NumPy only warns about overflow, so ask it to raise."""
+    try:
+        with np.errstate(over="raise"):
+            fn(*_copies(args))
+    except FloatingPointError as overflow:
+        return overflow
+    return None
+
+
+def _run_answer(ex: Exercise, answer, args: tuple):
+    """``answer(*args)``; where the reference computes without overflow, an answer that overflows fails,
+    even when its values come out right (a warning in a notebook is easy to miss)."""
+    got = answer(*_copies(args))
+    overflow = _overflows(answer, args)
+    if overflow is not None and _overflows(ex.reference, args) is None:
+        named = _name_the_mistake(ex, got, args)
+        raise ExerciseFailed(f"{ex.key}: for inputs ({_describe(args)}), your function overflows ({overflow}), "
+                             f"which the reference avoids.\n{named}Hint: {ex.hint}")
+    return got
+
+
 def run_check(ex: Exercise, answer) -> str:
     """Check ``answer`` (a function, or a value) against ``ex``; return the success message."""
     try:
@@ -137,7 +160,7 @@ def run_check(ex: Exercise, answer) -> str:
         rng = np.random.default_rng(zlib.crc32(ex.key.encode()))
         for _ in range(ex.trials):
             args = ex.make_inputs(rng)
-            want, got = ex.reference(*_copies(args)), answer(*_copies(args))
+            want, got = ex.reference(*_copies(args)), _run_answer(ex, answer, args)
             named = "" if _same(got, want, ex.rtol, ex.atol) else _name_the_mistake(ex, got, args)
             compare_answer(ex.key, got, want, ex.rtol, ex.atol, f"for inputs ({_describe(args)}), ", ex.hint, named,
                            ex.parts)

@@ -79,7 +79,9 @@ EXERCISES: list[Exercise] = [
              "1 / (1 + e), for x < 0 it is e / (1 + e). Combine the two with np.where.",
         reference=sigmoid_reference,
         make_inputs=_sigmoid_inputs,
-        mistakes={"e^x / (1 + e^x) for every x (inf / inf = nan at x = 1000)":
+        mistakes={"the formula as written, 1 / (1 + exp(-x)) (exp(1000) overflows at x = -1000)":
+                      lambda x: 1 / (1 + np.exp(-x)),
+                  "e^x / (1 + e^x) for every x (inf / inf = nan at x = 1000)":
                       lambda x: np.exp(x) / (1 + np.exp(x)),
                   "the sign of the exponent flipped, 1 / (1 + e^x) (that is sigma(-x))":
                       lambda x: sigmoid_reference(-x),

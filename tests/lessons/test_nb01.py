@@ -335,7 +335,7 @@ def test_stub_answers_not_attempted_with_the_hint(exercise):
 
 
 WRONG_ANSWERS = {
-    "01.sigmoid": (lambda x: np.exp(x) / (1 + np.exp(x)), "nan or inf"),           # overflows at x = 1000
+    "01.sigmoid": (lambda x: np.exp(x) / (1 + np.exp(x)), "overflows.*\n.*common mistake: e\\^x / \\(1 \\+ e\\^x\\)"),
     "01.sigmoid_grad": (lambda x: nb01.sigmoid_reference(x) * (1 + nb01.sigmoid_reference(x)), "differ"),
     "01.leaky_relu": (lambda x, a: np.maximum(x, 0), "differ"),                   # forgot the leak
     "01.neuron": (lambda x, w, b: x @ w + b, "differ"),                           # forgot the sigmoid
