@@ -40,38 +40,84 @@ def _describe(args: tuple) -> str:
 
 
 def _diagnose(got: np.ndarray, want: np.ndarray) -> str:
-    """Name the common mistakes: a flipped sign, a constant factor, a transpose."""
+    """Name the mistakes any exercise can make: a flipped sign, a constant factor, a transpose."""
     if np.allclose(got, -want):
         return "Your values have the opposite sign everywhere."
     if want.ndim == 2 and want.shape[0] == want.shape[1] and np.allclose(got, want.T):
         return "Your answer is the transpose of the expected one."
     nonzero = np.abs(want) > 1e-12
     ratio = got[nonzero] / want[nonzero]
-    if not np.allclose(got[~nonzero], 0.0):
+    if not np.allclose(got[~nonzero], 0.0) or not ratio.size or not np.allclose(ratio, ratio[0]):
         return ""
-    if want.size == 1 and ratio.size == 1:
+    if np.isclose(ratio[0], 0.0):
+        return "Your values are all zero where the expected ones are not."
+    if want.size == 1:
         return f"Your value is {ratio[0]:.4g} times the expected one."
-    if ratio.size and np.allclose(ratio, ratio[0]) and not np.isclose(ratio[0], 1.0):
-        return f"Your values are all {ratio[0]:.4g} times the expected ones (a missing 1/N, or a factor of 2?)."
+    return f"Your values are all {ratio[0]:.4g} times the expected ones.{_factor_hint(ratio[0], want.shape)}"
+
+
+def _factor_hint(ratio: float, shape: tuple) -> str:
+    """Guess where a uniform factor comes from, only when it is one a common slip produces."""
+    if np.isclose(ratio, 2.0) or np.isclose(ratio, 0.5):
+        return " (a factor of 2: the 1/2 of a square's derivative?)"
+    for n in sorted(set(shape)):
+        if n > 1 and (np.isclose(ratio, n) or np.isclose(ratio, 1 / n)):
+            return f" (a factor of {n}, the size of an axis of the answer: a missing or extra 1/{n}, mean vs sum?)"
     return ""
 
 
-def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, hint: str) -> None:
-    """Raise ExerciseFailed with a precise message unless ``got`` matches ``want``."""
+def _same(got, want, rtol: float, atol: float) -> bool:
+    """Whether ``got`` matches ``want`` (arrays, numbers, or a tuple of them) within the tolerances."""
+    if isinstance(want, tuple):
+        return (isinstance(got, (tuple, list)) and len(got) == len(want)
+                and all(_same(g, w, rtol, atol) for g, w in zip(got, want)))
+    try:
+        got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got.shape == want.shape and bool(np.all(np.isclose(got, want, rtol=rtol, atol=atol)))
+
+
+def _copies(args: tuple) -> list:
+    """Fresh copies of the array arguments, so an answer that changes its inputs in place harms nothing."""
+    return [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+
+
+def _name_the_mistake(ex: Exercise, got, args: tuple) -> str:
+    """If ``got`` is what one of the exercise's declared common mistakes gives, say which."""
+    for name, mistake in ex.mistakes.items():
+        if _same(got, mistake(*_copies(args)), ex.rtol, ex.atol):
+            return f"This looks like a common mistake: {name}. "
+    return ""
+
+
+def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, hint: str, named: str = "") -> None:
+    """Raise ExerciseFailed with a precise message unless ``got`` matches ``want``.
+
+    ``named`` is the common mistake the answer was recognised as, if any; it comes before the hint.
+    A tuple ``want`` (say, several gradients) is compared part by part.
+    """
+    if isinstance(want, tuple):
+        if not isinstance(got, (tuple, list)) or len(got) != len(want):
+            count = f" of {len(got)}" if isinstance(got, (tuple, list)) else ""
+            raise ExerciseFailed(f"{key}: {context}return a tuple of {len(want)} results, "
+                                 f"got a {type(got).__name__}{count}.\n{named}Hint: {hint}")
+        for i, (got_part, want_part) in enumerate(zip(got, want)):
+            compare_answer(key, got_part, want_part, rtol, atol, f"{context}result {i} of {len(want)}: ", hint, named)
+        return
     got_arr, want_arr = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
     if got_arr.shape != want_arr.shape:
-        raise ExerciseFailed(
-            f"{key}: {context}your answer has shape {got_arr.shape}, expected {want_arr.shape}.\nHint: {hint}"
-        )
+        raise ExerciseFailed(f"{key}: {context}your answer has shape {got_arr.shape}, expected {want_arr.shape}."
+                             f"\n{named}Hint: {hint}")
     if not np.all(np.isfinite(got_arr)) and np.all(np.isfinite(want_arr)):
-        raise ExerciseFailed(f"{key}: {context}your answer contains nan or inf (overflow?).\nHint: {hint}")
+        raise ExerciseFailed(f"{key}: {context}your answer contains nan or inf (overflow?).\n{named}Hint: {hint}")
     wrong = ~np.isclose(got_arr, want_arr, rtol=rtol, atol=atol)
     if wrong.any():
         first = tuple(int(i) for i in np.argwhere(wrong)[0]) if wrong.ndim else ()
         raise ExerciseFailed(
             f"{key}: {context}{int(wrong.sum())} of {wrong.size} value(s) differ; "
             f"at index {first}: yours {got_arr[first]:.6g}, expected {want_arr[first]:.6g}. "
-            f"{_diagnose(got_arr, want_arr)}\nHint: {hint}"
+            f"{_diagnose(got_arr, want_arr)}\n{named}Hint: {hint}"
         )
 
 
@@ -85,9 +131,9 @@ def run_check(ex: Exercise, answer) -> str:
         rng = np.random.default_rng(zlib.crc32(ex.key.encode()))
         for _ in range(ex.trials):
             args = ex.make_inputs(rng)
-            want = ex.reference(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args])
-            got = answer(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args])
-            compare_answer(ex.key, got, want, ex.rtol, ex.atol, f"for inputs ({_describe(args)}), ", ex.hint)
+            want, got = ex.reference(*_copies(args)), answer(*_copies(args))
+            named = "" if _same(got, want, ex.rtol, ex.atol) else _name_the_mistake(ex, got, args)
+            compare_answer(ex.key, got, want, ex.rtol, ex.atol, f"for inputs ({_describe(args)}), ", ex.hint, named)
     except NotImplementedError:
         raise ExerciseFailed(f"{ex.key}: not attempted yet — {ex.task}\nHint: {ex.hint}") from None
     return f"✔ {ex.key}: correct on {ex.trials} hidden test inputs (the same ones on every run)."
