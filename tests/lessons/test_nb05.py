@@ -152,12 +152,15 @@ def test_connectivity_counts_come_from_conv_arithmetic():
                       "convolution (shared): 3 weights"]
 
 
-def test_im2col_figure_rows_are_windows():
+def test_im2col_figure_columns_are_windows():
+    """The figure shows scratch.functional.im2col's own matrix: window c is column c (row-major texts)."""
     fig = cv.plot_im2col(np.arange(1.0, 17.0).reshape(4, 4), 3)
     matrix = fig.axes[1]
-    values = [float(t.get_text()) for t in matrix.texts]
-    assert len(values) == 36 and values[:9] == [1, 2, 3, 5, 6, 7, 9, 10, 11]
-    assert "4 windows x 9 pixels" in matrix.get_title()
+    values = np.array([float(t.get_text()) for t in matrix.texts]).reshape(9, 4)
+    assert values[:, 0].tolist() == [1, 2, 3, 5, 6, 7, 9, 10, 11]            # the top-left window
+    assert values[0].tolist() == [1, 2, 5, 6]                                # each window's first pixel
+    assert "9 pixels x 4 windows" in matrix.get_title()
+    assert [t.get_text() for t in matrix.get_xticklabels()] == ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"]
 
 
 def test_plot_images_symmetric_limits():
