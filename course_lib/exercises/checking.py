@@ -53,7 +53,7 @@ def _diagnose(got: np.ndarray, want: np.ndarray) -> str:
         return "Your values are all zero where the expected ones are not."
     if want.size == 1:
         return f"Your value is {ratio[0]:.4g} times the expected one."
-    return f"Your values are all {ratio[0]:.4g} times the expected ones.{_factor_hint(ratio[0], want.shape)}"
+    return f"Your values are all {ratio[0]:.4g} times the expected ones{_factor_hint(ratio[0], want.shape)}."
 
 
 def _factor_hint(ratio: float, shape: tuple) -> str:

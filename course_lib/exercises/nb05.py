@@ -122,16 +122,25 @@ def _with_part(index: int, make):
     return answer
 
 
+def _input_gradient_with_flipped_kernel(dy, x, weight, stride, padding):
+    return _conv2d_backward_reference(dy, x, np.ascontiguousarray(weight[:, :, ::-1, ::-1]), stride, padding)[0]
+
+
+def _gradient_of_x_pad(dy, x, weight, stride, padding):
+    x_pad = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    return sf.conv2d_loops_backward(dy, x_pad, weight, stride, 0)[0]
+
+
 CONV2D_BACKWARD_MISTAKES = {
-    "kernel flipped when sending the gradient to the input": _with_part(0, lambda dy, x, w, s, p: _conv2d_backward_reference(
-        dy, x, np.ascontiguousarray(w[:, :, ::-1, ::-1]), s, p)[0]),
+    "kernel flipped when sending the gradient to the input": _with_part(0, _input_gradient_with_flipped_kernel),
     "stride ignored in the backward pass (dy[i, j] sent to x_pad[i + u, j + v])": _scatter_without_stride,
-    "padding not cropped off grad_input (the gradient of x_pad)": _with_part(0, lambda dy, x, w, s, p: sf.conv2d_loops_backward(
-        dy, np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))), w, s, 0)[0]),
-    "grad_weight from the first image only (not summed over the batch)": _with_part(1, lambda dy, x, w, s, p: sf.conv2d_loops_backward(
-        dy[:1], x[:1], w, s, p)[1]),
-    "grad_bias not summed over the batch (first image only)": _with_part(2, lambda dy, x, w, s, p: dy[0].sum(axis=(1, 2))),
-    "grad_bias averaged over the positions, not summed": _with_part(2, lambda dy, x, w, s, p: dy.sum(axis=0).mean(axis=(1, 2))),
+    "padding not cropped off grad_input (the gradient of x_pad)": _with_part(0, _gradient_of_x_pad),
+    "grad_weight from the first image only (not summed over the batch)": _with_part(
+        1, lambda dy, x, w, s, p: sf.conv2d_loops_backward(dy[:1], x[:1], w, s, p)[1]),
+    "grad_bias not summed over the batch (first image only)": _with_part(
+        2, lambda dy, x, w, s, p: dy[0].sum(axis=(1, 2))),
+    "grad_bias averaged over the positions, not summed": _with_part(
+        2, lambda dy, x, w, s, p: dy.sum(axis=0).mean(axis=(1, 2))),
 }
 
 
