@@ -45,6 +45,10 @@ class History:
     def total_seconds(self) -> float:
         return float(sum(self.seconds))
 
+    def __add__(self, other: "History") -> "History":
+        """This run continued by ``other`` (a next phase, or a branch trained on from where this one ended)."""
+        return History(**{name: getattr(self, name) + getattr(other, name) for name in History.__dataclass_fields__})
+
     def __repr__(self) -> str:
         last = f"train loss {self.train_loss[-1]:.4f}" if self.train_loss else "empty"
         if self.train_acc:
@@ -298,7 +302,7 @@ def fit_in_phases(model, loss_fn, optimizer, train, phases, val=None, **fit_opti
             group["lr"] = lr
         options = {"seed": i, **fit_options}
         parts.append(fit(model, loss_fn, optimizer, train, val=val, epochs=epochs, **options))
-    return History(**{name: sum((getattr(h, name) for h in parts), []) for name in History.__dataclass_fields__})
+    return sum(parts[1:], parts[0])
 
 
 # ------------------------------------------------------------------------------------------ evaluation

@@ -84,6 +84,17 @@ def test_fit_in_phases_sets_each_learning_rate_and_joins_histories(digits):
     assert opt.param_groups[0]["lr"] == 0.005
 
 
+def test_histories_add_up_in_order():
+    from course_lib.training import History
+
+    first = History(train_loss=[3.0, 2.0], val_acc=[0.5, 0.6], seconds=[1.0, 1.0], step_loss=[3.0, 2.0])
+    then = History(train_loss=[1.0], val_acc=[0.7], seconds=[2.0], step_loss=[1.0])
+    joined = first + then
+    assert joined.train_loss == [3.0, 2.0, 1.0] and joined.val_acc == [0.5, 0.6, 0.7]
+    assert joined.total_seconds == 4.0 and joined.step_loss == [3.0, 2.0, 1.0]
+    assert first.train_loss == [3.0, 2.0]                       # the parts are left as they were
+
+
 # ---------------------------------------------------------------- the step, against the loops it replaced
 
 def blobs(n=200, d=6, classes=3, seed=0):

@@ -59,6 +59,50 @@ def _global_avg_pool_reference(x: np.ndarray) -> np.ndarray:
     return sf.adaptive_avg_pool2d(x, 1)[:, :, 0, 0]
 
 
+def _blocks(x: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) -> (N, C, H/2, 2, W/2, 2): the 2x2 windows of a stride-2 pool."""
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // 2, 2, w // 2, 2)
+
+
+def _up(a: np.ndarray) -> np.ndarray:
+    return np.repeat(np.repeat(a, 2, axis=2), 2, axis=3)
+
+
+MAX_POOL_MISTAKES = {
+    "average instead of maximum": lambda x: _blocks(x).mean(axis=(3, 5)),
+    "four consecutive pixels of a row pooled, not a 2x2 block (reshape(N, C, H/2, W/2, 4))":
+        lambda x: x.reshape(*x.shape[:2], x.shape[2] // 2, x.shape[3] // 2, 4).max(axis=-1),
+    "maximum over the wrong axes (axis=(2, 4): across windows)": lambda x: _blocks(x).max(axis=(2, 4)),
+}
+
+AVG_POOL_MISTAKES = {
+    "stride ignored (windows moved by k)": lambda x, k, s: sf.avg_pool2d(x, k, k),
+    "sum, not average": lambda x, k, s: sf.avg_pool2d(x, k, s) * k * k,
+    "divided by k, not by k*k": lambda x, k, s: sf.avg_pool2d(x, k, s) * k,
+}
+
+MAX_POOL_BACKWARD_MISTAKES = {
+    "dy spread evenly over the window (average pooling's backward)": lambda dy, x: _up(dy) / 4,
+    "dy sent to all four members, not only the maximum": lambda dy, x: _up(dy),
+    "a 1 at the maximum, dy forgotten": lambda dy, x: (x == _up(_blocks(x).max(axis=(3, 5)))).astype(float),
+}
+
+POOL_SIZE_MISTAKES = {
+    "padding forgotten, (W - F)//S + 1": lambda w, f, s, p: (w - f) // s + 1,
+    "padding counted once, (W - F + P)//S + 1": lambda w, f, s, p: (w - f + p) // s + 1,
+    "rounded up": lambda w, f, s, p: -(-(w - f + 2 * p) // s) + 1,
+    "not rounded, (W - F + 2P)/S + 1": lambda w, f, s, p: (w - f + 2 * p) / s + 1,
+}
+
+GLOBAL_AVG_POOL_MISTAKES = {
+    "mean over the channels and rows (axis=(1, 2))": lambda x: x.mean(axis=(1, 2)),
+    "maximum instead of mean (global max pooling)": lambda x: x.max(axis=(2, 3)),
+    "sum instead of mean": lambda x: x.sum(axis=(2, 3)),
+    "kept as (N, C, 1, 1), not flattened to (N, C)": lambda x: x.mean(axis=(2, 3), keepdims=True),
+}
+
+
 EXERCISES: list[Exercise] = [
     Exercise(
         key="06.max_pool",
@@ -68,6 +112,7 @@ EXERCISES: list[Exercise] = [
              "over the two axes of size 2 (axis=(3, 5)). No loops needed.",
         reference=lambda x: sf.max_pool2d(x, 2),
         make_inputs=_even_maps,
+        mistakes=MAX_POOL_MISTAKES,
     ),
     Exercise(
         key="06.avg_pool",
@@ -79,6 +124,7 @@ EXERCISES: list[Exercise] = [
              "Add those k*k slices up and divide by k*k.",
         reference=lambda x, k, s: sf.avg_pool2d(x, k, s),
         make_inputs=_maps_kernel_stride,
+        mistakes=AVG_POOL_MISTAKES,
     ),
     Exercise(
         key="06.max_pool_backward",
@@ -89,6 +135,7 @@ EXERCISES: list[Exercise] = [
              "dx = dy_up * (x == y_up). (Spreading dy/4 over the window is average pooling's backward.)",
         reference=lambda dy, x: sf.max_pool2d_backward(dy, x, 2),
         make_inputs=_backward_inputs,
+        mistakes=MAX_POOL_BACKWARD_MISTAKES,
     ),
     Exercise(
         key="06.pool_output_size",
@@ -101,6 +148,7 @@ EXERCISES: list[Exercise] = [
         rtol=0.0,
         atol=0.0,
         trials=20,
+        mistakes=POOL_SIZE_MISTAKES,
     ),
     Exercise(
         key="06.global_avg_pool",
@@ -110,5 +158,6 @@ EXERCISES: list[Exercise] = [
              "and not over the batch (axis 0).",
         reference=_global_avg_pool_reference,
         make_inputs=_any_maps,
+        mistakes=GLOBAL_AVG_POOL_MISTAKES,
     ),
 ]

@@ -432,23 +432,23 @@ def plot_images(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = 
 
 
 def plot_im2col(x: np.ndarray, kernel_size: int) -> Figure:
-    """im2col on one small single-channel image x (H, W): the image with its numbers, and the matrix whose
-    row r is window r flattened ((O*O, F*F): the transpose of scratch.functional.im2col, which stores the
-    windows as columns; stride 1, no padding). A convolution is then one matrix product: rows @ kernel.ravel()."""
+    """im2col on one small single-channel image x (H, W): the image with its numbers, and the matrix
+    ``scratch.functional.im2col`` builds, whose column c is window c flattened ((F*F, O*O); stride 1, no
+    padding). A convolution is then one matrix product: kernel.ravel() @ matrix."""
     x = np.asarray(x, dtype=float)
     out = ca.conv_output_shape(x.shape, kernel_size)
-    cols = im2col(x[None, None], (kernel_size, kernel_size), (1, 1), (1, 1), out).T  # one row per window
-    fig, (a, b) = plt.subplots(1, 2, figsize=(3 + 0.45 * cols.shape[1], max(2.6, 0.34 * cols.shape[0] + 0.8)),
+    cols = im2col(x[None, None], (kernel_size, kernel_size), (1, 1), (1, 1), out)   # one column per window
+    fig, (a, b) = plt.subplots(1, 2, figsize=(3.2 + 0.45 * cols.shape[1], max(2.6, 0.34 * cols.shape[0] + 0.8)),
                                gridspec_kw=dict(width_ratios=[x.shape[1], cols.shape[1]]))
     first = np.zeros(x.shape, bool)
     first[:kernel_size, :kernel_size] = True
     _number_grid(a, x, f"image {x.shape[0]}x{x.shape[1]} (first window tinted)", first)
-    row0 = np.zeros(cols.shape, bool)
-    row0[0] = True
-    _number_grid(b, cols, f"im2col: {cols.shape[0]} windows x {cols.shape[1]} pixels", row0)
-    b.set_yticks(np.arange(cols.shape[0]) + 0.5)
-    b.set_yticklabels([f"({r}, {c})" for r in range(out[0]) for c in range(out[1])], fontsize=7)
-    b.set_ylabel("window (output cell)", fontsize=8)
+    column0 = np.zeros(cols.shape, bool)
+    column0[:, 0] = True
+    _number_grid(b, cols, f"im2col: {cols.shape[0]} pixels x {cols.shape[1]} windows", column0)
+    b.set_xticks(np.arange(cols.shape[1]) + 0.5)
+    b.set_xticklabels([f"({r}, {c})" for r in range(out[0]) for c in range(out[1])], fontsize=7)
+    b.set_xlabel("window (output cell)", fontsize=8)
     return finish(fig)
 
 

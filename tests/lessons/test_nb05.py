@@ -1,6 +1,7 @@
 """Notebook 05's helpers: frame-strip geometry (checked against real convolutions), figures, the widget
 callback and the exercises' checkers."""
 import itertools
+import zlib
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -151,12 +152,15 @@ def test_connectivity_counts_come_from_conv_arithmetic():
                       "convolution (shared): 3 weights"]
 
 
-def test_im2col_figure_rows_are_windows():
+def test_im2col_figure_columns_are_windows():
+    """The figure shows scratch.functional.im2col's own matrix: window c is column c (row-major texts)."""
     fig = cv.plot_im2col(np.arange(1.0, 17.0).reshape(4, 4), 3)
     matrix = fig.axes[1]
-    values = [float(t.get_text()) for t in matrix.texts]
-    assert len(values) == 36 and values[:9] == [1, 2, 3, 5, 6, 7, 9, 10, 11]
-    assert "4 windows x 9 pixels" in matrix.get_title()
+    values = np.array([float(t.get_text()) for t in matrix.texts]).reshape(9, 4)
+    assert values[:, 0].tolist() == [1, 2, 3, 5, 6, 7, 9, 10, 11]            # the top-left window
+    assert values[0].tolist() == [1, 2, 5, 6]                                # each window's first pixel
+    assert "9 pixels x 4 windows" in matrix.get_title()
+    assert [t.get_text() for t in matrix.get_xticklabels()] == ["(0, 0)", "(0, 1)", "(1, 0)", "(1, 1)"]
 
 
 def test_plot_images_symmetric_limits():
@@ -254,22 +258,72 @@ def test_conv2d_exercise_catches_a_flipped_kernel_and_a_wrong_shape():
     def true_conv(image, kernel):
         return sf.conv2d(image[None, None], kernel[::-1, ::-1].copy()[None, None])[0, 0]
 
-    with pytest.raises(ExerciseFailed, match="Do NOT flip"):
+    with pytest.raises(ExerciseFailed, match="kernel flipped"):
         run_check(EX["05.conv2d_single_channel"], true_conv)
     with pytest.raises(ExerciseFailed, match="shape"):
         run_check(EX["05.conv2d_single_channel"],
                   lambda image, kernel: sf.conv2d(image[None, None], kernel[None, None], padding=1)[0, 0])
 
 
-def test_params_exercise_catches_a_forgotten_bias():
-    with pytest.raises(ExerciseFailed, match="bias"):
-        run_check(EX["05.params"], lambda i, o, k, bias: o * i * k * k)
+def _trials(key):
+    """The inputs the checker of ``key`` tries, in order (they are seeded by the key)."""
+    ex = EX[key]
+    rng = np.random.default_rng(zlib.crc32(key.encode()))
+    return [ex.make_inputs(rng) for _ in range(ex.trials)]
 
 
-def test_receptive_field_exercise_catches_ignoring_strides():
+def test_params_exercise_tries_int_and_tuple_kernels_with_and_without_bias():
+    trials = _trials("05.params")
+    assert {isinstance(k, tuple) for _, _, k, _ in trials} == {True, False}
+    assert any(isinstance(k, tuple) and k[0] != k[1] for _, _, k, _ in trials)
+    assert {bias for *_, bias in trials} == {True, False}
+    for c_in, c_out, k, bias in trials:
+        assert EX["05.params"].reference(c_in, c_out, k, bias) == sum(
+            p.numel() for p in torch.nn.Conv2d(c_in, c_out, k, bias=bias).parameters())
+
+
+def test_params_exercise_rejects_an_int_only_answer():
+    with pytest.raises(TypeError):       # the notebook says kernel_size may be a tuple: the checker tries one
+        run_check(EX["05.params"], lambda i, o, k, bias: o * i * k * k + (o if bias else 0))
+
+
+def test_receptive_field_exercise_wants_an_int_and_tries_a_single_layer():
+    assert any(len(ks) == 1 for ks, _ in _trials("05.receptive_field"))
+    assert all(len(ks) == len(ss) for ks, ss in _trials("05.receptive_field"))
+    with pytest.raises(ExerciseFailed, match="shape"):          # the library's ReceptiveField(size, jump)
+        run_check(EX["05.receptive_field"], lambda ks, ss: ca.receptive_field(list(zip(ks, ss)))[-1])
     with pytest.raises(ExerciseFailed, match="jump"):
-        for _ in range(5):     # a random stack may have all strides 1; five tries make that vanishingly rare
-            run_check(EX["05.receptive_field"], lambda ks, ss: 1 + sum(k - 1 for k in ks))
+        run_check(EX["05.receptive_field"], lambda ks, ss: 1 + sum(k - 1 for k in ks))
+
+
+def test_conv2d_exercise_inputs_cover_strides_paddings_and_channels():
+    trials = _trials("05.conv2d_forward") + _trials("05.conv2d_backward")
+    strides = {t[3] for t in _trials("05.conv2d_forward")} | {t[3] for t in _trials("05.conv2d_backward")}
+    paddings = {t[4] for t in _trials("05.conv2d_forward")} | {t[4] for t in _trials("05.conv2d_backward")}
+    assert strides == {1, 2} and paddings == {0, 1, 2}
+    weights = [t[1] for t in _trials("05.conv2d_forward")] + [t[2] for t in _trials("05.conv2d_backward")]
+    assert len({w.shape[:2] for w in weights}) > 2 and any(w.shape[2] != w.shape[3] for w in weights)
+    assert len(trials) == 8
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_conv2d_exercise_references_are_torch(seed):
+    """The references the checkers compare with, against F.conv2d and autograd in float64."""
+    rng = np.random.default_rng(seed)
+    x, w, b, stride, padding = EX["05.conv2d_forward"].make_inputs(rng)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.conv2d(xt, wt, bt, stride=stride, padding=padding)
+    compare("forward", EX["05.conv2d_forward"].reference(x, w, b, stride, padding), y, tol=1e-10)
+    dy = rng.standard_normal(tuple(y.shape))
+    y.backward(torch.tensor(dy))
+    grads = EX["05.conv2d_backward"].reference(dy, x, w, stride, padding)
+    for name, ours, theirs in zip(("dx", "dW", "db"), grads, (xt.grad, wt.grad, bt.grad)):
+        compare(name, ours, theirs, tol=1e-10)
+
+
+def test_conv2d_backward_answer_must_be_a_tuple_of_three():
+    with pytest.raises(ExerciseFailed, match="tuple of 3"):
+        run_check(EX["05.conv2d_backward"], lambda *args: EX["05.conv2d_backward"].reference(*args)[0])
 
 
 def test_unattempted_exercise_says_so():
