@@ -260,7 +260,7 @@ EXERCISES: list[Exercise] = [
              "outputs as in the forward pass; each one sends dy[n, o, i, j] * window to grad_weight[o], and "
              "dy[n, o, i, j] * weight[o] back to the same window of grad_x_pad (+=: overlapping windows add up). "
              "grad_bias[o] sums dy[:, o] over the batch and all positions. Finally crop the padding off grad_x_pad.",
-        reference=_conv2d_backward_reference,
+        reference=_conv2d_backward_reference, parts=("grad_input", "grad_weight", "grad_bias"),
         make_inputs=_backward_inputs,
         trials=4,
         mistakes=CONV2D_BACKWARD_MISTAKES,
