@@ -322,7 +322,7 @@ def test_conv2d_exercise_references_are_torch(seed):
 
 
 def test_conv2d_backward_answer_must_be_a_tuple_of_three():
-    with pytest.raises(ExerciseFailed, match="tuple of 3"):
+    with pytest.raises(ExerciseFailed, match=r"tuple \(grad_input, grad_weight, grad_bias\) of 3"):
         run_check(EX["05.conv2d_backward"], lambda *args: EX["05.conv2d_backward"].reference(*args)[0])
 
 
