@@ -25,9 +25,10 @@ lab: $(STAMP)
 # threads spin-wait and made the NumPy training cells ten times slower.
 ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-# Unit tests and every notebook (nbval), two workers, one notebook per worker at a time.
+# Unit tests and every notebook (nbval), two workers, one notebook per worker at a time. The notebooks
+# go first: they are the long jobs, and the many short test files then fill in until both workers finish.
 test: $(STAMP)
-	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests notebooks
+	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks tests
 
 unit: $(STAMP)
 	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 tests
