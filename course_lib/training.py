@@ -10,7 +10,8 @@ Only the backward differs between the two worlds:
 ``fit`` draws the batches (``batches=``: ``shuffled_batches`` per epoch by default, ``random_batches`` or
 ``full_batches`` for a number of steps), can change each batch (``transform=``, e.g. augmentation) and calls its ``callbacks`` after
 every step and epoch: recording for diagnostics (``diagnostics.StepLog``), learning-rate schedules
-(``Schedule``), early stopping (``EarlyStopping``), a step limit (``MaxSteps``).
+(``Schedule``), early stopping (``EarlyStopping``), a step limit (``MaxSteps``), accuracy on held-out data
+every few steps, optionally stopping at a target (``AccuracyEvery``).
 """
 from __future__ import annotations
 
@@ -114,6 +115,29 @@ class EarlyStopping(Callback):
         if not history.val_loss:
             raise ValueError("EarlyStopping watches the validation loss: pass val=(x_val, y_val) to fit.")
         return self.update(history.val_loss[-1])
+
+
+class AccuracyEvery(Callback):
+    """Accuracy on (x, y) (say, the validation digits) after every ``every``-th step, in ``steps`` and ``accs``.
+
+    With ``target``, training stops at the first check whose accuracy is >= target; ``reached`` is that step
+    (None while it has not been reached): how many steps a network needs to get there.
+    """
+
+    def __init__(self, x, y, every: int = 10, target: Optional[float] = None) -> None:
+        self.x, self.y, self.every, self.target = x, y, every, target
+        self.steps: list[int] = []
+        self.accs: list[float] = []
+        self.reached: Optional[int] = None
+
+    def on_step(self, step, loss, model):
+        if step % self.every:
+            return False
+        self.steps.append(step)
+        self.accs.append(accuracy(model, self.x, self.y))
+        if self.target is not None and self.accs[-1] >= self.target:
+            self.reached = step
+        return self.reached is not None
 
 
 class MaxSteps(Callback):

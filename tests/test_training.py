@@ -280,3 +280,27 @@ def test_outputs_and_accuracy_in_both_backends():
     compare("outputs, scratch vs torch", scores, scores_t, tol=1e-12, verbose=False)
     assert training.accuracy(ours, x, y) == training.accuracy(theirs, x, torch.from_numpy(y))
     assert training.accuracy(ours, x, y) == np.mean(scores.argmax(1) == y)
+
+
+def test_accuracy_every_stops_at_the_first_check_that_reaches_the_target():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(0, 3, (3, 10))
+    y = rng.integers(0, 3, 600)
+    x = centres[y] + rng.normal(size=(600, 10))
+    torch.manual_seed(0)
+    model = torch.nn.Linear(10, 3)
+    stop = training.AccuracyEvery(x[:200], y[:200], every=5, target=0.9)
+    history = training.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.05),
+                           (x, y), epochs=20, batch_size=10, progress=False, callbacks=[stop])
+    assert stop.steps == list(range(5, stop.reached + 1, 5)) and stop.accs[-1] >= 0.9
+    assert all(acc < 0.9 for acc in stop.accs[:-1])
+    assert len(history.step_loss) == stop.reached                    # training stopped right there
+
+
+def test_accuracy_every_without_a_target_only_records():
+    x, y = np.random.default_rng(1).normal(size=(40, 4)), np.arange(40) % 2
+    model = torch.nn.Linear(4, 2)
+    record = training.AccuracyEvery(x, y, every=3)
+    training.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), (x, y),
+                 epochs=2, batch_size=4, progress=False, callbacks=[record])
+    assert record.steps == list(range(3, 21, 3)) and len(record.accs) == 6 and record.reached is None

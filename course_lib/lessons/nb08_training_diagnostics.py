@@ -5,7 +5,6 @@
     net = nb08.deep_mlp(depth=10, init="He")           # a deep MLP with one of three initialisations
     nb08.plot_layer_stds({"He": records})              # std of activations and gradients, layer by layer
     nb08.explore_init(depth=10, activation="tanh", init="N(0,1/n)")   # the widget's callback: a Figure
-    stop = nb08.StepsToAccuracy(x_val, y_val, target=0.9)  # a fit callback: the step a validation accuracy is reached
     nb08.sorted_batches(labels)                        # batches of one class after another (no shuffling)
     nb08.softmax_over_all_masks(W, b, x)               # a softmax layer under every dropout mask: the means
     nb08.mask_average(model, x, samples=50)            # softmax averaged over sampled dropout sub-networks
@@ -180,24 +179,6 @@ def explore_init(depth: int = 10, activation: str = "tanh", init: str = "N(0,1/n
 
 
 # ----------------------------------------------------------------------------- the decks' remaining points
-
-
-class StepsToAccuracy(Callback):
-    """A ``training.fit`` callback: every ``every`` steps, the accuracy on (x, y) (the validation digits); training
-    stops at the first check that reaches ``target``. ``reached``: that step, or None; ``checks``: (step, accuracy)."""
-
-    def __init__(self, x, y, target: float, every: int = 10) -> None:
-        self.x, self.y, self.target, self.every = x, y, target, every
-        self.reached: int | None = None
-        self.checks: list[tuple[int, float]] = []
-
-    def on_step(self, step: int, loss: float, model) -> bool:
-        if step % self.every:
-            return False
-        self.checks.append((step, accuracy(model, self.x, self.y)))
-        if self.checks[-1][1] >= self.target:
-            self.reached = step
-        return self.reached is not None
 
 
 def sorted_batches(labels: np.ndarray, batch_size: int = 64) -> Batches:

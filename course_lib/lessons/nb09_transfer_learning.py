@@ -35,7 +35,7 @@ from torch import nn
 from .. import architectures, data, training
 from ..models import source_cnn
 from ..plots import finish
-from ..training import Callback, accuracy, outputs
+from ..training import AccuracyEvery, Callback, accuracy, outputs
 from ..transfer import (SOURCE_CLASSES, GradualUnfreezing, augment, body, freeze, head_name, layer_groups,
                         layer_names, param_groups, replace_head)
 
@@ -229,20 +229,6 @@ def curve_table(result: dict[str, dict[int, list[float]]]) -> str:
     return "\n".join(lines)
 
 
-class _AccuracyEvery(Callback):
-    """Accuracy on eval_set after every ``every``-th step."""
-
-    def __init__(self, eval_set, every: int) -> None:
-        self.eval_set, self.every = eval_set, every
-        self.steps: list[int] = []
-        self.accs: list[float] = []
-
-    def on_step(self, step, loss, model):
-        if step % self.every == 0:
-            self.steps.append(step)
-            self.accs.append(accuracy(model, *self.eval_set))
-
-
 def accuracy_while_training(method: str, n: int, seed: int, pretrained: nn.Module, train_set, eval_set,
                             steps: int = STEPS, every: int = 5) -> tuple[list[int], list[float]]:
     """Accuracy on eval_set every ``every`` steps during one run (step 0 = before training): how fast it learns."""
@@ -250,7 +236,7 @@ def accuracy_while_training(method: str, n: int, seed: int, pretrained: nn.Modul
     idx = torch.from_numpy(data.few_shot_indices(y.numpy(), n, seed))
     model, groups = make_model(method, pretrained, seed)
     before = accuracy(model, *eval_set)
-    record = _AccuracyEvery(eval_set, every)
+    record = AccuracyEvery(*eval_set, every=every)
     train_with_adam(model, x[idx], y[idx], groups, steps=steps, seed=seed, callbacks=[record])
     return [0] + record.steps, [before] + record.accs
 

@@ -230,22 +230,6 @@ def test_deep_mlp_scale_and_bias():
     assert (scaled[1].bias.data == 0.01).all() and (scaled[3].bias.data == 0.01).all()
 
 
-def test_steps_to_accuracy_stops_at_the_first_check_that_reaches_the_target():
-    rng = np.random.default_rng(0)
-    centres = rng.normal(0, 3, (3, 10))
-    y = rng.integers(0, 3, 600)
-    x = centres[y] + rng.normal(size=(600, 10))
-    torch.manual_seed(0)
-    model = torch.nn.Linear(10, 3)
-    stop = nb08.StepsToAccuracy(x[:200], y[:200], target=0.9, every=5)
-    history = training.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.05),
-                           (x, y), epochs=20, batch_size=10, progress=False, callbacks=[stop])
-    steps = [s for s, _ in stop.checks]
-    assert steps == list(range(5, stop.reached + 1, 5)) and stop.checks[-1][1] >= 0.9
-    assert all(acc < 0.9 for _, acc in stop.checks[:-1])
-    assert len(history.step_loss) == stop.reached                    # training stopped right there
-
-
 def test_sorted_batches_walk_the_classes_in_order():
     labels = np.array([2, 0, 1, 0, 2, 1, 0])
     batches = nb08.sorted_batches(labels, batch_size=3)(len(labels))
