@@ -4,13 +4,26 @@ from __future__ import annotations
 import numpy as np
 
 
-def as_float_array(x, name: str) -> np.ndarray:
-    """Return ``x`` as a floating-point array, refusing integer or object input with a hint."""
+def as_float_array(x, name: str, integers: str = "refuse") -> np.ndarray:
+    """Return ``x`` as a floating-point array, refusing torch tensors, object arrays and integer input with a hint.
+
+    Layers refuse integers (torch's Linear, Conv2d, BatchNorm and AvgPool2d do too; its ReLU and MaxPool2d
+    would keep them as integers): uint8 pixels 0..255 turned silently into floats would train on inputs 255
+    times larger than the [0, 1] the course's models expect. Loss targets pass ``integers="convert"``:
+    0/1 labels are natural regression and BCE targets.
+    """
+    if hasattr(x, "detach"):
+        raise TypeError(f"{name} is a torch tensor, but scratch layers compute with NumPy arrays: pass "
+                        f"x.detach().cpu().numpy(), or build the model with backend='torch'.")
     arr = np.asarray(x)
-    if arr.dtype.kind in "iub":
+    if arr.dtype.kind in "iub" and integers == "convert":
         return arr.astype(np.float64)
+    if arr.dtype.kind in "iub":
+        hint = "x.astype(np.float64) / 255 for pixels 0..255" if arr.dtype == np.uint8 else "x.astype(np.float64)"
+        raise TypeError(f"{name} has dtype {arr.dtype}, but the scratch layers compute in floating point "
+                        f"(torch's Linear and Conv2d refuse integers too): convert it first, e.g. {hint}.")
     if arr.dtype.kind != "f":
-        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}.")
+        raise TypeError(f"{name} must be a numeric array of floats, got dtype {arr.dtype}.")
     return arr
 
 

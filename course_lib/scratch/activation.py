@@ -17,7 +17,7 @@ class ReLU(Module):
         return F.relu(x)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.relu_backward(grad_output, *self.saved_tensors)
+        return F.relu_backward(grad_output, *self.take_saved(grad_output))
 
 
 class LeakyReLU(Module):
@@ -33,7 +33,7 @@ class LeakyReLU(Module):
         return F.leaky_relu(x, self.negative_slope)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.leaky_relu_backward(grad_output, *self.saved_tensors, self.negative_slope)
+        return F.leaky_relu_backward(grad_output, *self.take_saved(grad_output), self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -48,7 +48,7 @@ class Sigmoid(Module):
         return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.sigmoid_backward(grad_output, *self.saved_tensors)
+        return F.sigmoid_backward(grad_output, *self.take_saved(grad_output))
 
 
 class Tanh(Module):
@@ -60,4 +60,4 @@ class Tanh(Module):
         return out
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.tanh_backward(grad_output, *self.saved_tensors)
+        return F.tanh_backward(grad_output, *self.take_saved(grad_output))

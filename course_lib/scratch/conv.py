@@ -65,7 +65,7 @@ class Conv2d(Module):
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        x, cols = self.saved_tensors
+        x, cols = self.take_saved(grad_output)
         grad_x, grad_w, grad_b = C.conv2d_backward(grad_output, x, self.weight.data,
                                                    self.stride, self.padding, self.dilation, self.groups, cols=cols)
         _accumulate(self, grad_w, grad_b)
@@ -108,8 +108,8 @@ class ConvTranspose2d(Module):
         return C.conv_transpose2d(x, self.weight.data, None if self.bias is None else self.bias.data, *self._options())
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        grad_x, grad_w, grad_b = C.conv_transpose2d_backward(grad_output, *self.saved_tensors, self.weight.data,
-                                                             *self._options())
+        x, = self.take_saved(grad_output)
+        grad_x, grad_w, grad_b = C.conv_transpose2d_backward(grad_output, x, self.weight.data, *self._options())
         _accumulate(self, grad_w, grad_b)
         return grad_x
 

@@ -30,7 +30,7 @@ class Dropout(Module):
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return F.dropout_backward(grad_output, *self.saved_tensors)
+        return F.dropout_backward(grad_output, *self.take_saved(grad_output))
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -38,7 +38,7 @@ class Linear(Module):
         return F.linear(x, self.weight.data, None if self.bias is None else self.bias.data)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        grad_x, grad_w, grad_b = F.linear_backward(grad_output, *self.saved_tensors, self.weight.data)
+        grad_x, grad_w, grad_b = F.linear_backward(grad_output, *self.take_saved(grad_output), self.weight.data)
         self.weight.grad += grad_w
         if self.bias is not None:
             self.bias.grad += grad_b
@@ -65,7 +65,7 @@ class Flatten(Module):
         return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        shape, = self.saved_tensors
+        shape, = self.take_saved(grad_output)
         return grad_output.reshape(shape)
 
     def extra_repr(self) -> str:

@@ -31,19 +31,19 @@ class CrossEntropyLoss(_Loss):
         return F.cross_entropy(input, target, self.reduction)
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
-        return F.cross_entropy_backward(grad_output, *self.saved_tensors, self.reduction)
+        return F.cross_entropy_backward(grad_output, *self.take_saved(grad_output), self.reduction)
 
 
 class MSELoss(_Loss):
     """Mean squared error between input and target of the same shape."""
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> float:
-        input, target = as_float_array(input, "MSELoss input"), as_float_array(target, "MSELoss target")
+        input, target = as_float_array(input, "MSELoss input"), as_float_array(target, "MSELoss target", integers="convert")
         self.save_for_backward(input, target)
         return F.mse_loss(input, target, self.reduction)
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
-        return F.mse_loss_backward(grad_output, *self.saved_tensors, self.reduction)
+        return F.mse_loss_backward(grad_output, *self.take_saved(grad_output), self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -51,9 +51,10 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> float:
         input = as_float_array(input, "BCEWithLogitsLoss input")
-        target = as_float_array(target, "BCEWithLogitsLoss target")
+        target = as_float_array(target, "BCEWithLogitsLoss target", integers="convert")
         self.save_for_backward(input, target)
         return F.binary_cross_entropy_with_logits(input, target, self.reduction)
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
-        return F.binary_cross_entropy_with_logits_backward(grad_output, *self.saved_tensors, self.reduction)
+        input, target = self.take_saved(grad_output)
+        return F.binary_cross_entropy_with_logits_backward(grad_output, input, target, self.reduction)

@@ -1,9 +1,14 @@
 """``Parameter``, ``Module`` and ``Sequential``: the skeleton of ``torch.nn``, in NumPy.
 
 A module computes ``forward(x)`` and keeps what its ``backward(grad_output)`` needs with
-``self.save_for_backward(...)``, read back as ``self.saved_tensors`` (torch's ``ctx`` does the same in an
-autograd Function). ``backward`` returns ``dL/dx`` and *adds* ``dL/dparameter`` into each parameter's
-``.grad``, as torch does.
+``self.save_for_backward(...)``; ``backward`` gets it back with ``self.take_saved(grad_output)`` (torch's
+``ctx.saved_tensors`` in an autograd Function). ``backward`` returns ``dL/dx`` and *adds* ``dL/dparameter``
+into each parameter's ``.grad``, as torch does.
+
+``take_saved`` is the one place where a backward pass is checked, as torch checks its graph: it refuses a
+backward before any forward, a second backward after one forward (torch: "Trying to backward through the
+graph a second time"; here the weight gradient would silently double), and a ``grad_output`` whose shape is
+not the shape of the forward's output (torch: "Mismatch in shape"; here it would broadcast into garbage).
 """
 from __future__ import annotations
 
@@ -35,6 +40,19 @@ def _to_numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
+def _check_grad_output(grad_output, output_shape: tuple | None, layer: str) -> None:
+    """Refuse a gradient that is not numeric or whose shape differs from the output's (no broadcasting)."""
+    grad = np.asarray(grad_output.detach().cpu() if hasattr(grad_output, "detach") else grad_output)
+    if grad.dtype.kind not in "fiu":
+        raise TypeError(f"{layer}.backward: grad_output must be a numeric array (dL/d output), got {grad.dtype}.")
+    if output_shape is not None and grad.shape != output_shape:
+        raise ValueError(
+            f"{layer}.backward: grad_output has shape {grad.shape} but the output of the last forward had shape "
+            f"{output_shape}; dL/d output has one entry per output entry, so the shapes must be equal "
+            f"(torch: 'Mismatch in shape'). Is it the gradient of another layer's output, or transposed?"
+        )
+
+
 class Module:
     """Base class of every scratch layer. Subclasses set parameters/submodules as attributes."""
 
@@ -49,6 +67,10 @@ class Module:
     def __setattr__(self, name: str, value) -> None:
         if "_parameters" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}.__init__ must call super().__init__() first.")
+        self._refuse_replacing(name, value)
+        if value is None:
+            self._parameters.pop(name, None)
+            self._modules.pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
         elif name in self._buffers:
@@ -57,6 +79,19 @@ class Module:
             self._modules[name] = value
         object.__setattr__(self, name, value)
 
+    def _refuse_replacing(self, name: str, value) -> None:
+        """A registered Parameter (or submodule) may only be replaced by another one, or None, as in torch:
+        a bare array would leave ``parameters()`` -- and so the optimiser -- holding the old, detached one."""
+        if name in self._parameters and value is not None and not isinstance(value, Parameter):
+            raise TypeError(
+                f"cannot assign a {type(value).__name__} as parameter '{name}' of {type(self).__name__} "
+                f"(a scratch Parameter or None expected). To change its values keep the Parameter: "
+                f"{name}.data = new_values (or {name}.data[...] = new_values)."
+            )
+        if name in self._modules and value is not None and not isinstance(value, Module):
+            raise TypeError(f"cannot assign a {type(value).__name__} as child module '{name}' of "
+                            f"{type(self).__name__} (a scratch Module or None expected).")
+
     def forward(self, *inputs):
         raise NotImplementedError(f"{type(self).__name__} must implement forward().")
 
@@ -64,18 +99,35 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement backward().")
 
     def __call__(self, *inputs):
-        return self.forward(*inputs)
+        output = self.forward(*inputs)
+        if "_saved_tensors" in self.__dict__:  # remember the output's shape: backward's grad_output must match it
+            object.__setattr__(self, "_output_shape", np.shape(output))
+        return output
 
     def save_for_backward(self, *values) -> None:
         """Keep what ``backward`` will need (the input, an im2col matrix, a mask, ...), replacing the last ones."""
         object.__setattr__(self, "_saved_tensors", values)
+        object.__setattr__(self, "_output_shape", None)  # set by __call__ once forward has returned
 
-    @property
-    def saved_tensors(self) -> tuple:
-        """The values ``forward`` passed to ``save_for_backward``, in that order."""
-        saved = self.__dict__.get("_saved_tensors")
+    def take_saved(self, grad_output) -> tuple:
+        """Check ``grad_output`` (dL/d output) and hand back what forward saved, once per forward.
+
+        grad_output must have the shape of the last forward's output (one entry of dL/d output per output entry).
+        The saved values are released, as torch frees its graph after backward: a second backward needs a new
+        forward (gradients still add up in .grad across forward/backward pairs; zero_grad() resets them).
+        """
+        layer = type(self).__name__
+        if "_saved_tensors" not in self.__dict__:
+            raise RuntimeError(f"{layer}.backward() was called before forward(): run the forward pass first.")
+        saved = self.__dict__["_saved_tensors"]
         if saved is None:
-            raise RuntimeError(f"{type(self).__name__}.backward() was called before forward(): run the forward pass first.")
+            raise RuntimeError(
+                f"{layer}.backward() was called a second time after one forward(): the first backward already "
+                f"used what forward saved, and another would add the same gradient to .grad again. Run forward "
+                f"again before each backward (torch: 'Trying to backward through the graph a second time')."
+            )
+        _check_grad_output(grad_output, self.__dict__.get("_output_shape"), layer)
+        object.__setattr__(self, "_saved_tensors", None)
         return saved
 
     # ------------------------------------------------------------ parameters

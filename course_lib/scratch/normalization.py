@@ -109,7 +109,7 @@ class _BatchNorm(Module):
         self.running_var = (1 - factor) * self.running_var + factor * var * m / (m - 1)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        xhat, inv_std, batch_stats = self.saved_tensors
+        xhat, inv_std, batch_stats = self.take_saved(grad_output)
         weight = None if self.weight is None else self.weight.data
         dx, dweight, dbias = batch_norm_backward(grad_output, xhat, inv_std, weight, batch_stats)
         if self.affine:

@@ -29,7 +29,7 @@ class MaxPool2d(_Pool2d):
         return y
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        x, indices = self.saved_tensors
+        x, indices = self.take_saved(grad_output)
         return P.max_pool2d_backward(grad_output, x, self.kernel_size, self.stride, self.padding, indices=indices)
 
 
@@ -46,7 +46,8 @@ class AvgPool2d(_Pool2d):
         return P.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.count_include_pad)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return P.avg_pool2d_backward(grad_output, *self.saved_tensors, self.kernel_size, self.stride, self.padding,
+        x, = self.take_saved(grad_output)
+        return P.avg_pool2d_backward(grad_output, x, self.kernel_size, self.stride, self.padding,
                                      self.count_include_pad)
 
 
@@ -63,7 +64,8 @@ class LPPool2d(_Pool2d):
         return P.lp_pool2d(x, self.norm_type, self.kernel_size, self.stride)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return P.lp_pool2d_backward(grad_output, *self.saved_tensors, self.norm_type, self.kernel_size, self.stride)
+        x, = self.take_saved(grad_output)
+        return P.lp_pool2d_backward(grad_output, x, self.norm_type, self.kernel_size, self.stride)
 
     def extra_repr(self) -> str:
         return f"norm_type={self.norm_type}, " + super().extra_repr()
@@ -82,7 +84,7 @@ class AdaptiveAvgPool2d(Module):
         return P.adaptive_avg_pool2d(x, self.output_size)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        return P.adaptive_avg_pool2d_backward(grad_output, *self.saved_tensors)
+        return P.adaptive_avg_pool2d_backward(grad_output, *self.take_saved(grad_output))
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"

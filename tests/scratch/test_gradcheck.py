@@ -28,7 +28,7 @@ def test_gradcheck_passes_for_losses(criterion, target, rng):
 def test_gradcheck_catches_a_wrong_backward(rng):
     class BrokenSigmoid(scratch.Sigmoid):
         def backward(self, grad_output):
-            return grad_output * self.saved_tensors[0]  # forgot the (1 - sigma) factor
+            return grad_output * self.take_saved(grad_output)[0]  # forgot the (1 - sigma) factor
 
     with pytest.raises(scratch.GradcheckError, match="input"):
         scratch.gradcheck(BrokenSigmoid(), rng.standard_normal((2, 3)))

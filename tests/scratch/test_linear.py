@@ -77,8 +77,9 @@ def test_non_numeric_input_is_refused():
         scratch.ReLU()(np.array(["a", "b"]))
 
 
-def test_integer_input_is_converted():
-    assert scratch.ReLU()(np.array([-1, 2])).dtype == np.float64
+def test_integer_input_is_refused_with_the_conversion():
+    with pytest.raises(TypeError, match=r"int64.*astype\(np.float64\)"):
+        scratch.ReLU()(np.array([-1, 2]))
 
 
 def test_flatten_start_after_end():
