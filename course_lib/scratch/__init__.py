@@ -4,6 +4,17 @@
     scratch.manual_seed(0)
     model = scratch.Sequential(scratch.Linear(784, 100), scratch.ReLU(), scratch.Linear(100, 10))
     loss = scratch.CrossEntropyLoss()(model(x), y)
+
+Bad input is refused wherever torch refuses it, with a message that names the argument and the fix. Where
+scratch differs from torch, on purpose (each difference is asserted in tests/bad_input/test_bad_differences_documented.py):
+
+- Integer and boolean inputs are refused by every layer that computes (Flatten only reshapes), also those
+  torch would run on integers (ReLU, Sigmoid, MaxPool2d): uint8 pixels 0..255 must be scaled to floats first,
+  and saying so at the first layer is kinder than a model that trains on inputs 255 times too large.
+- Integer targets of MSELoss and BCEWithLogitsLoss are converted to floats (torch refuses integer BCE
+  targets): 0/1 labels are what the course's binary examples hold.
+- Floating-point dtypes mix by NumPy's rule (float32 input to a float64 layer computes in float64), where
+  torch refuses "mat1 and mat2 must have the same dtype": the result is the more precise one, never wrong.
 """
 from . import functional, init, lr_scheduler, optim
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh

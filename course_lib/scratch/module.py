@@ -197,6 +197,11 @@ class Module:
 
     def load_state_dict(self, state_dict, strict: bool = True) -> None:
         """Copy values in by name, keeping this model's dtype; accepts a torch ``state_dict()`` directly."""
+        if not hasattr(state_dict, "keys"):
+            passed_a_model = hasattr(state_dict, "state_dict")
+            hint = " Did you pass the model instead of model.state_dict()?" if passed_a_model else ""
+            raise TypeError(f"load_state_dict expects a mapping of names to arrays, such as other.state_dict(), "
+                            f"got a {type(state_dict).__name__}.{hint}")
         own = dict(self.named_parameters())
         buffers = dict(self._named_buffer_owners())
         missing = [k for k in [*own, *buffers] if k not in state_dict]
@@ -208,6 +213,8 @@ class Module:
             )
         for name in own.keys() & state_dict.keys():
             value = _to_numpy(state_dict[name])
+            if value.dtype.kind not in "fiu":
+                raise TypeError(f"load_state_dict: '{name}' must hold numeric values, got dtype {value.dtype}.")
             if value.shape != own[name].data.shape:
                 raise ValueError(
                     f"load_state_dict: '{name}' has shape {tuple(own[name].data.shape)} in this model "
