@@ -36,6 +36,7 @@ def _exercise(key: str) -> Exercise:
 
 def check(key: str, answer) -> None:
     """Check ``answer`` for exercise ``key``; print a tick, or raise ExerciseFailed explaining what is off."""
+    __tracebackhide__ = True                    # in a notebook, the traceback ends at the learner's call
     print(run_check(_exercise(key), answer))
 
 

@@ -279,9 +279,9 @@ def _raised(ex: Exercise, err: Exception, args: tuple) -> ExerciseFailed:
     advice = ""
     if "Tensor" in str(err) and "numpy.ndarray" in str(err):
         advice = "The checker passes NumPy arrays: use NumPy's functions (np.exp, np.maximum, ...), not torch's. "
-    return ExerciseFailed(f"{ex.key}: your function raised {type(err).__name__}: {err}{_own_line(err)}\n"
-                          f"for inputs ({_describe(args)}). {advice}The traceback above ends at the line that "
-                          f"failed: fix your code there.\nHint: {ex.hint}")
+    return ExerciseFailed(f"{ex.key}: your function raised {type(err).__name__}: {str(err).strip()}{_own_line(err)}"
+                          f"\nfor inputs ({_describe(args)}). {advice}The first traceback above ends at the line "
+                          f"that failed: fix your code there.\nHint: {ex.hint}")
 
 
 def _parameter_names(ex: Exercise, count: int) -> list[str]:
@@ -314,6 +314,7 @@ def _run_answer(ex: Exercise, answer: Callable, args: tuple):
     """``answer(*args)``. The unfilled stub (NotImplementedError) is 'not attempted yet'; any other error is shown
     at the learner's own line. Where the reference computes without overflow, an answer that overflows fails,
     even when its values come out right (a warning in a notebook is easy to miss)."""
+    __tracebackhide__ = True                    # IPython and pytest show the learner's code, not the checker's
     _check_arity(ex, answer, args)
     try:
         got = answer(*_copies(args))
@@ -349,7 +350,8 @@ def _check_kind(ex: Exercise, answer) -> None:
         raise TypeError(f"{ex.key} wants a value, and you passed the function {name}: call it and pass what it "
                         f"returns, check({ex.key!r}, {name}(...)).")
     if ex.reference is not None and not callable(answer):
-        what = f"the string {answer!r}" if isinstance(answer, str) else f"a {type(answer).__name__}"
+        what = (f"the string {answer!r}" if isinstance(answer, str) else "None" if answer is None
+                else f"a {type(answer).__name__}")
         raise TypeError(f"{ex.key} checks your function by calling it on its own inputs, and you passed {what}. "
                         f"Pass the function itself, by its name without parentheses or quotes: "
                         f"check({ex.key!r}, my_function), not check({ex.key!r}, my_function(x)).")
@@ -357,6 +359,7 @@ def _check_kind(ex: Exercise, answer) -> None:
 
 def run_check(ex: Exercise, answer) -> str:
     """Check ``answer`` (a function, or a value) against ``ex``; return the success message."""
+    __tracebackhide__ = True
     _check_kind(ex, answer)
     if ex.reference is None:
         compare_answer(ex.key, answer, ex.expected, ex.rtol, ex.atol, "", ex.hint)
