@@ -53,7 +53,6 @@ class Exercise:
     adapt_answer: Callable[[Callable], Callable] | None = None
 
 
-
 def _describe_one(arg) -> str:
     return f"array{tuple(arg.shape)}" if isinstance(arg, np.ndarray) else repr(arg)
 
@@ -148,7 +147,7 @@ def _form_problem(got, want) -> str:
         return ("your answer is None: your function returned nothing. Did you forget `return` (or return the "
                 "result of an in-place call such as x.sort() or list.append(), which is None)?")
     if type(got).__module__.split(".")[0] == "torch":
-        return (f"your answer is a {type(got).__module__.split('.')[0]}.{type(got).__name__}, and this exercise "
+        return (f"your answer is a torch.{type(got).__name__}, and this exercise "
                 f"is NumPy: return {_expected_form(want)}. Compute with NumPy on the arrays your function receives "
                 "(or convert at the end with .detach().numpy()).")
     if isinstance(got, types.GeneratorType):
@@ -165,15 +164,15 @@ def _form_problem(got, want) -> str:
                 "np.array(your_list), or build the answer with NumPy operations.")
     try:
         np.asarray(got, dtype=float)
-    except (TypeError, ValueError) as err:
-        return f"your answer, a {type(got).__name__}, is not numbers ({err}): return {_expected_form(want)}."
+    except (TypeError, ValueError):             # a set, a dict, a string, a list of lists of different lengths
+        return f"your answer, a {type(got).__name__}, cannot be read as numbers: return {_expected_form(want)}."
     return ""
 
 
 def _shape_advice(got: tuple, want: tuple) -> str:
     """The slip a wrong shape most likely comes from, when the two shapes point at one ('' otherwise)."""
     if got == ():
-        return "A single number where an array is expected: did a sum, mean or max run over every axis (axis= missing)?"
+        return "A single number where an array is expected: did a sum, mean or max run over every axis (no axis=)?"
     if want == ():
         if int(np.prod(got)) == 1:
             return "A single number is expected: take it out with float(...) or .item() (keepdims=True?)."
@@ -227,8 +226,9 @@ def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, 
             raise fail(f"return a tuple{listed} of {len(want)} results, got a {type(got).__name__}{count}.")
         order = _reordered(got, want, rtol, atol)
         if order is not None:
-            raise fail(f"your results are right but in another order: you return ({', '.join(names[j] for j in order)}),"
-                       f" expected ({', '.join(names)}). Return them in that order.")
+            yours = ", ".join(names[j] for j in order)
+            raise fail(f"your results are right but in another order: you return ({yours}), "
+                       f"expected ({', '.join(names)}). Return them in that order.")
         for name, got_part, want_part in zip(names, got, want):
             compare_answer(key, got_part, want_part, rtol, atol, f"{context}{name}: ", hint, named)
         return
@@ -245,8 +245,8 @@ def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, 
     if wrong.any():
         first = tuple(int(i) for i in np.argwhere(wrong)[0]) if wrong.ndim else ()
         explained = " ".join(filter(None, (_diagnose(got_arr, want_arr), _integer_note(got, want_arr))))
-        raise fail(f"{int(wrong.sum())} of {wrong.size} value(s) differ; "
-                   f"at index {first}: yours {got_arr[first]:.6g}, expected {want_arr[first]:.6g}. {explained}".rstrip())
+        raise fail(f"{int(wrong.sum())} of {wrong.size} value(s) differ; at index {first}: "
+                   f"yours {got_arr[first]:.6g}, expected {want_arr[first]:.6g}. {explained}".rstrip())
 
 
 # ------------------------------------------------------------------ calling the learner's function

@@ -109,7 +109,7 @@ CASES = [
         says=("generator", "square brackets")),
     Bad("09.first_n_per_class: a set, not numbers in order",
         lambda: check("09.first_n_per_class", lambda labels, n: set(reference("09.first_n_per_class")(labels, n))),
-        ExerciseFailed, says=("a set", "not numbers", "NumPy array")),
+        ExerciseFailed, says=("a set", "cannot be read as numbers", "NumPy array")),
 
     # ------------------------------------------------------------------ one number vs an array, the shape slips
     Bad("00.ink_fraction: one number (a mean over every axis)",
