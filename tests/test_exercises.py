@@ -208,3 +208,23 @@ def test_an_answer_that_overflows_fails_even_with_the_right_values():
                                              r"\.\nThis looks like a common mistake: the formula as written"):
         run_check(EXP, EXP.mistakes["the formula as written (overflows)"])
     assert "correct" in run_check(EXP, EXP.reference)
+
+
+@pytest.mark.parametrize("key, answer", [
+    ("07.dense_block_channels", lambda c, k, L: [c + i * k for i in range(L + 1)]),            # the task's list
+    ("07.dense_block_channels", lambda c, k, L: c + k * np.arange(L + 1)),                      # an array passes too
+    ("07.vgg_stack_params", lambda L, C: (9 * L * C * C, (2 * L + 1) ** 2 * C * C)),            # a tuple as well
+    ("08.update_ratio", lambda a, b: float(np.linalg.norm(b - a) / np.linalg.norm(a))),         # float or np.float64
+    ("02.hinge", lambda s, t: np.asarray(exercises.EXERCISES["02.hinge"].reference(s, t))),   # a 0-d array
+    ("05.output_size", lambda W, F_, P, S: float((W - F_ + 2 * P) // S + 1)),                  # 14.0 for 14
+])
+def test_the_forms_a_task_allows_pass(key, answer):
+    """The form checks refuse a list or a tensor where an array is expected, and no more than that."""
+    assert "correct" in run_check(exercises.EXERCISES[key], answer)
+
+
+def test_topological_order_takes_the_function_wrapped_or_not():
+    from course_lib.exercises.nb03 import order_answer, topological_order
+    ex = exercises.EXERCISES["03.topological_order"]
+    assert "correct" in run_check(ex, topological_order)
+    assert "correct" in run_check(ex, order_answer(topological_order))

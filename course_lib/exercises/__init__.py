@@ -9,6 +9,8 @@ Instructors make learner copies (solutions replaced by stubs) with
 """
 from __future__ import annotations
 
+import difflib
+
 from . import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09
 from .checking import Exercise, ExerciseFailed, run_check
 from .notebook_tools import blank_notebook, blank_source
@@ -16,16 +18,31 @@ from .notebook_tools import blank_notebook, blank_source
 EXERCISES: dict[str, Exercise] = {ex.key: ex for m in (nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09) for ex in m.EXERCISES}
 
 
+def _exercise(key: str) -> Exercise:
+    """The exercise called ``key``; a KeyError that suggests the close names for a typo or a missing 'NN.'."""
+    if not isinstance(key, str):
+        raise TypeError(f"check(key, answer) takes the exercise's name first, a string like '02.softmax', then your "
+                        f"function; got a {type(key).__name__} as the name (the two arguments swapped?).")
+    if key in EXERCISES:
+        return EXERCISES[key]
+    name = key.strip().lower()
+    close = [k for k in EXERCISES if k.split(".", 1)[1] == name.split(".")[-1]]
+    close += [k for k in difflib.get_close_matches(name, EXERCISES, n=3, cutoff=0.75) if k not in close]
+    if close:
+        raise KeyError(f"No exercise called {key!r}. Did you mean {' or '.join(map(repr, close))}? "
+                       "(The name is the notebook's number, a dot, and the exercise's name.)")
+    raise KeyError(f"No exercise called {key!r}. Known exercises: {', '.join(EXERCISES)}.")
+
+
 def check(key: str, answer) -> None:
     """Check ``answer`` for exercise ``key``; print a tick, or raise ExerciseFailed explaining what is off."""
-    if key not in EXERCISES:
-        raise KeyError(f"No exercise called {key!r}. Known exercises: {sorted(EXERCISES)}.")
-    print(run_check(EXERCISES[key], answer))
+    __tracebackhide__ = True                    # in a notebook, the traceback ends at the learner's call
+    print(run_check(_exercise(key), answer))
 
 
 def show(key: str) -> None:
     """Print an exercise's task and hint."""
-    ex = EXERCISES[key]
+    ex = _exercise(key)
     print(f"{ex.key}: {ex.task}\nHint: {ex.hint}")
 
 

@@ -3,8 +3,10 @@
 Two of them return a tuple of arrays of different shapes, e.g. ``(dx, dW, db)``; the checker
 compares each part by its name (``Exercise.parts``), so feedback says "dW: ..." when dW is off.
 
-``03.topological_order`` returns a list of graph nodes, wrapped the same way:
+``03.topological_order`` returns a list of graph nodes; the checker wraps the learner's function in
+``order_answer`` itself, so both of these work:
 
+    check("03.topological_order", my_topological_order)
     check("03.topological_order", order_answer(my_topological_order))
 
 The checker builds its own graphs (``RandomGraph``, of ``GraphNode``s with the attributes of the
@@ -231,6 +233,8 @@ def order_answer(fn: Callable) -> Callable:
     backward sweep in the reverse of that order, which the checker compares with the reference's.
     """
     key, hint = "03.topological_order", TOPOLOGICAL_ORDER_HINT
+    if getattr(fn, "checks_an_order", False):   # wrapped already: the checker wraps what the learner passes
+        return fn
 
     def wrapped(graph: RandomGraph) -> np.ndarray:
         def fail(message: str) -> ExerciseFailed:
@@ -240,6 +244,8 @@ def order_answer(fn: Callable) -> Callable:
         except RecursionError:
             raise fail("your function recursed deeper than Python allows (about 1,000 nested calls); "
                        "keep the nodes still to visit on a list used as a stack instead.") from None
+        if order is None:
+            raise fail("your function returned None: return the list of nodes (did you forget `return order`?).")
         if not isinstance(order, (list, tuple)) or not all(isinstance(n, GraphNode) for n in order):
             raise fail(f"return a list of the graph's nodes; your function returned {type(order).__name__}.")
         position = {}
@@ -262,6 +268,7 @@ def order_answer(fn: Callable) -> Callable:
         backward(graph.root, list(order))
         return np.array([n.grad for n in graph.nodes])
 
+    wrapped.checks_an_order = True
     return wrapped
 
 
@@ -365,6 +372,7 @@ EXERCISES: list[Exercise] = [
              "included), each exactly once and after all its parents (node.parents), without recursion.",
         hint=TOPOLOGICAL_ORDER_HINT,
         reference=order_answer(topological_order), make_inputs=lambda rng: (RandomGraph(rng),),
+        adapt_answer=order_answer,
         mistakes={"recursive depth-first search (Python stops at about 1,000 nested calls)":
                       order_answer(_topo_recursive),
                   "order reversed (children before parents)": order_answer(_topo_reversed),

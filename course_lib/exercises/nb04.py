@@ -166,6 +166,7 @@ EXERCISES: list[Exercise] = [
         hint="Update the buffer first, then move the weights by lr times the NEW buffer. "
              "(The lecture's form: the step is the new gradient step plus m times the previous step.)",
         reference=_sgd_momentum_reference,
+        parts=("new_w", "new_buf"),
         make_inputs=_sgd_momentum_inputs,
         mistakes={"velocity sign flipped (b = m b - g)": _momentum_velocity_sign,
                   "step taken with the old buffer (w - lr * buf before updating buf)": _momentum_old_buffer,
@@ -181,6 +182,7 @@ EXERCISES: list[Exercise] = [
              "v_hat = v / (1 - beta2**t); w = w - lr * m_hat / (sqrt(v_hat) + eps). "
              "Return m and v themselves, not m_hat and v_hat.",
         reference=_adam_reference,
+        parts=("new_w", "new_m", "new_v"),
         make_inputs=_adam_inputs,
         mistakes={"no bias correction": _adam_no_bias_correction,
                   "bias correction with t counted from 0 (1 - beta**(t - 1))": _adam_t_from_zero,
@@ -193,6 +195,7 @@ EXERCISES: list[Exercise] = [
         hint="square_avg = alpha * square_avg + (1 - alpha) * grad**2, then w = w - lr * grad / (sqrt(square_avg) + eps): "
              "eps is added AFTER the square root (as in torch).",
         reference=_rmsprop_reference,
+        parts=("new_w", "new_square_avg"),
         make_inputs=_rmsprop_inputs,
         mistakes={"missing square root (divides by the average of g^2)": _rmsprop_no_sqrt,
                   "epsilon inside the square root (sqrt(square_avg + eps))": _rmsprop_eps_inside_sqrt,
