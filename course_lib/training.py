@@ -242,7 +242,8 @@ def _pair(data, name: str, where: str = "fit"):
     if len(x) != len(y):
         raise ValueError(f"{where}: {name} has {len(x)} inputs but {len(y)} labels; they must pair up.")
     if len(x) == 0:
-        raise ValueError(f"{where}: {name} has no examples (x has length 0); there is nothing to learn from or measure.")
+        raise ValueError(f"{where}: {name} has no examples (x has length 0); "
+                         "there is nothing to learn from or measure.")
     return x, y
 
 
@@ -322,8 +323,8 @@ def _check_scheduler(scheduler) -> None:
                         "itself (its step() would update the weights a second time). Wrap it: "
                         "Schedule(StepLR(optimizer, step_size=10)).")
     if not (hasattr(scheduler, "step") and hasattr(scheduler, "optimizer")):
-        raise TypeError("Schedule takes a learning-rate scheduler (from scratch.lr_scheduler or "
-                        f"torch.optim.lr_scheduler), e.g. Schedule(StepLR(optimizer, step_size=10)); got {_kind(scheduler)}.")
+        raise TypeError("Schedule takes a learning-rate scheduler (from scratch.lr_scheduler or torch.optim."
+                        f"lr_scheduler), e.g. Schedule(StepLR(optimizer, step_size=10)); got {_kind(scheduler)}.")
 
 
 def _check_callbacks(callbacks, optimizer) -> None:

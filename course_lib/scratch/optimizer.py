@@ -92,7 +92,8 @@ def _read_groups(params, optimizer: Optimizer) -> list:
     groups = list(params)
     if not groups:
         raise ValueError(f"{name} got an empty parameter list: the model has no parameters to learn "
-                         "(ReLU, pooling and flatten layers have none). Pass the parameters of a layer that has weights.")
+                         "(ReLU, pooling and flatten layers have none). Pass the parameters of a layer that "
+                         "has weights.")
     if any(isinstance(g, dict) for g in groups):
         if not all(isinstance(g, dict) for g in groups):
             raise TypeError(f"{name}: params mixes param-group dicts and bare parameters; give either Parameters, "
