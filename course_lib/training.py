@@ -234,8 +234,10 @@ def _pair(data, name: str, where: str = "fit"):
     """(x, y) from ``data``, a pair of arrays or tensors of one length (lists become arrays); refuses anything else."""
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         got = _kind(data)
-        got += f" of shape {tuple(data.shape)}" if hasattr(data, "shape") else f" of length {len(data)}" \
-            if isinstance(data, (tuple, list)) else ""
+        if hasattr(data, "shape"):
+            got += f" of shape {tuple(data.shape)}"
+        elif isinstance(data, (tuple, list)):
+            got += f" of length {len(data)}"
         raise TypeError(f"{where}: {name} must be a pair (x, y) of inputs and labels, passed as one tuple, "
                         f"e.g. {name}=(x_{name}, y_{name}); got {got}.")
     x, y = (np.asarray(v) if isinstance(v, (list, tuple)) else v for v in data)
@@ -526,8 +528,8 @@ def _check_phases(phases) -> None:
         lr, epochs = phase
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1 or not lr >= 0:
             swapped = " (swapped? the learning rate comes first)" if isinstance(lr, (int, np.integer)) else ""
-            raise ValueError(f"fit_in_phases: phases[{i}] = {phase!r}: each phase is (learning rate >= 0, epochs, a "
-                             f"positive integer){swapped}; {example}.")
+            raise ValueError(f"fit_in_phases: phases[{i}] = {phase!r}: each phase is (learning rate >= 0, "
+                             f"number of epochs >= 1){swapped}; {example}.")
 
 
 # ------------------------------------------------------------------------------------------ evaluation

@@ -69,6 +69,13 @@ CASES = [
         says=("train", "pair (x, y)", "one tuple")),
     Bad("fit: val with fewer labels than inputs", lambda: fit_scratch(val=(X, Y[:3])), ValueError,
         says=("val", "6 inputs", "3 labels"), torch_does=lambda: TensorDataset(torch.zeros(6, 3), torch.zeros(3))),
+    # targets the loss cannot use (refused by the loss, through fit)
+    Bad("fit: float class labels for CrossEntropyLoss", lambda: fit_scratch(train=(X, Y.astype(float))), TypeError,
+        says=("integer class indices", "float64"),
+        torch_does=lambda: torch.nn.functional.cross_entropy(torch.zeros(6, 2), torch.zeros(6, dtype=torch.float64))),
+    Bad("fit: a label beyond the classes", lambda: fit_scratch(train=(X, Y + 5)), ValueError,
+        says=("labels must be in 0..1", "out of range"),
+        torch_does=lambda: torch.nn.functional.cross_entropy(torch.zeros(6, 2), torch.as_tensor(Y + 5))),
     # model, loss and optimizer from one world
     Bad("fit: scratch model, torch optimizer", lambda: mixed("scratch", "scratch", "torch"), TypeError,
         says=("scratch model", "torch SGD", "scratch.optim.SGD(model.parameters()")),
