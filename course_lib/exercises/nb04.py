@@ -76,6 +76,7 @@ def _step_lr_reference(base_lr: float, step_size: int, gamma: float, epoch: int)
     opt = optim.SGD([Parameter(np.zeros(1))], lr=base_lr)
     scheduler = lr_scheduler.StepLR(opt, step_size=step_size, gamma=gamma)
     for _ in range(epoch):
+        opt.step()            # (no gradient: nothing moves; the scheduler steps after the optimizer, as in torch)
         scheduler.step()
     return scheduler.get_last_lr()[0]
 

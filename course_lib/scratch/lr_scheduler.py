@@ -10,6 +10,8 @@ A scheduler writes ``group["lr"]`` into each of the optimizer's ``param_groups``
 (``last_epoch = 0``) and again at every ``step()`` (``last_epoch += 1``). ``base_lrs`` are the groups'
 learning rates when the scheduler was made, kept in ``group["initial_lr"]`` as torch keeps them.
 ``get_last_lr()`` returns the learning rates the optimizer uses now, one per param group.
+The first ``scheduler.step()`` warns, as torch's does, when ``optimizer.step()`` has not run yet: that order
+skips the schedule's first learning rate.
 
 The formulas below are closed forms (lr = base_lr * f(last_epoch)). torch computes most of them
 recursively from the previous lr; the two agree to about 1e-15, and CosineAnnealingLR uses torch's
@@ -18,6 +20,7 @@ recursion itself so that its values are torch's to the last bit.
 from __future__ import annotations
 
 import math
+import warnings
 
 from .optimizer import Optimizer
 
@@ -32,6 +35,7 @@ class LRScheduler:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = -1
+        self._step_count = 0
         self.step()
 
     def get_lr(self) -> list[float]:
@@ -40,6 +44,12 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance the schedule by one: call it after ``optimizer.step()``."""
+        if self._step_count == 1 and self.optimizer._step_count == 0:
+            warnings.warn(
+                "Detected call of `lr_scheduler.step()` before `optimizer.step()`: call them in the opposite "
+                "order, optimizer.step() first and then scheduler.step(), or the first learning rate of the "
+                "schedule is skipped.", UserWarning, stacklevel=2)
+        self._step_count += 1
         self.last_epoch += 1
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
@@ -63,6 +73,12 @@ def _check_positive_int(value, name: str, where: str) -> None:
         raise ValueError(f"{where}: {name} must be a positive integer (a number of steps), got {value!r}.")
 
 
+def _check_positive(value, name: str, where: str, meaning: str) -> None:
+    """Refuse a factor or learning rate <= 0: ``meaning`` says what it does, and so why it must be > 0."""
+    if not value > 0:
+        raise ValueError(f"{where}: {name} must be > 0 ({meaning}), got {value!r}.")
+
+
 class StepLR(LRScheduler):
     """Divide the lr by 1/gamma every ``step_size`` steps (a staircase):
 
@@ -73,6 +89,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         _check_positive_int(step_size, "step_size", "StepLR")
+        _check_positive(gamma, "gamma", "StepLR", "it multiplies the lr every step_size steps; 0.1 divides it by 10")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
 
@@ -84,6 +101,7 @@ class ExponentialLR(LRScheduler):
     """Multiply the lr by gamma at every step:   lr = base_lr * gamma ** last_epoch."""
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        _check_positive(gamma, "gamma", "ExponentialLR", "it multiplies the lr at every step; 0.95 shrinks it by 5%")
         self.gamma = gamma
         super().__init__(optimizer)
 
@@ -133,6 +151,9 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0) -> None:
         _check_positive_int(T_max, "T_max", "CosineAnnealingLR")
+        if eta_min < 0:
+            raise ValueError(f"CosineAnnealingLR: eta_min is the lowest lr the cosine reaches; it must be >= 0, "
+                             f"got {eta_min} (a negative lr climbs the loss).")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer)
 
@@ -176,11 +197,15 @@ class OneCycleLR(LRScheduler):
             raise ValueError(f"OneCycleLR: pct_start is the fraction of steps spent warming up, in [0, 1]; got {pct_start}.")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}.")
+        _check_positive(div_factor, "div_factor", "OneCycleLR", "the cycle starts at max_lr / div_factor")
+        _check_positive(final_div_factor, "final_div_factor", "OneCycleLR",
+                        "the cycle ends at max_lr / div_factor / final_div_factor")
         self.anneal_strategy = anneal_strategy
         self._phases = self._make_phases(pct_start, three_phase)
 
         groups = optimizer.param_groups
         for group, top in zip(groups, _per_group(max_lr, "max_lr", optimizer)):
+            _check_positive(top, "max_lr", "OneCycleLR", "the highest learning rate of the cycle")
             group["initial_lr"] = top / div_factor
             group["max_lr"] = top
             group["min_lr"] = group["initial_lr"] / final_div_factor

@@ -6,7 +6,9 @@
     Adam      w -= lr * m_hat / (sqrt(v_hat) + eps)          (m, v: running averages of g and g^2)
     AdamW     Adam, with the weight decay applied to w directly instead of added to g
 
-Each ``step()`` reads ``group["lr"]`` afresh, so a scheduler (``scratch.lr_scheduler``) can change it.
+Each optimiser's rule is its ``_update()``; ``Optimizer.step()`` runs it. Every step reads ``group["lr"]``
+afresh, so a scheduler (``scratch.lr_scheduler``) can change it. The hyper-parameters are checked per param
+group (``NON_NEGATIVE``, ``_check_group``), so a group's own lr=-1 is refused like a default one.
 Per-parameter state (``optimizer.state[p]``) uses torch's keys, with ``"step"`` kept as a plain int.
 """
 from __future__ import annotations
@@ -20,15 +22,6 @@ from .module import Parameter
 from .optimizer import Optimizer
 
 
-def _check_hyper_parameters(optimizer: str, lr: float, **must_be_non_negative: float) -> None:
-    """Refuse a negative learning rate (or eps, weight_decay, ...) with a message naming the optimiser."""
-    if lr < 0:
-        raise ValueError(f"{optimizer}: invalid learning rate lr={lr}; it must be >= 0 (a negative lr climbs the loss).")
-    for name, value in must_be_non_negative.items():
-        if value < 0:
-            raise ValueError(f"{optimizer}: invalid {name}={value}; it must be >= 0.")
-
-
 class SGD(Optimizer):
     """Stochastic gradient descent, exactly as ``torch.optim.SGD`` updates:
 
@@ -38,18 +31,20 @@ class SGD(Optimizer):
         w = w - lr * g
     """
 
+    NON_NEGATIVE = ("momentum", "weight_decay")
+
     def __init__(self, params: Iterable, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
-        if lr < 0:
-            raise ValueError(f"SGD: invalid learning rate lr={lr}; it must be >= 0.")
-        if momentum < 0 or weight_decay < 0:
-            raise ValueError(f"SGD: momentum ({momentum}) and weight_decay ({weight_decay}) must be >= 0.")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("SGD: Nesterov momentum requires momentum > 0 and dampening = 0.")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       nesterov=nesterov, weight_decay=weight_decay))
 
-    def step(self) -> None:
+    def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"SGD: Nesterov momentum requires momentum > 0 and dampening = 0, got momentum="
+                             f"{group['momentum']} and dampening={group['dampening']}; set momentum=0.9, say.")
+
+    def _update(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 p.data -= group["lr"] * self._direction(p, group)
@@ -80,17 +75,17 @@ class Adagrad(Optimizer):
     gradients slow down, rarely-updated weights keep moving.
     """
 
+    NON_NEGATIVE = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+
     def __init__(self, params: Iterable, lr: float = 0.01, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10) -> None:
-        _check_hyper_parameters("Adagrad", lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                initial_accumulator_value=initial_accumulator_value, eps=eps)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, eps=eps))
         for group in self.param_groups:  # torch creates Adagrad's state up front, not at the first step
             for p in group["params"]:
                 self.state[p] = {"step": 0, "sum": np.full_like(p.data, group["initial_accumulator_value"])}
 
-    def step(self) -> None:
+    def _update(self) -> None:
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]
@@ -116,9 +111,10 @@ class RMSprop(Optimizer):
     Like Adagrad, but the sum of squares is replaced by a running average, so old gradients are forgotten.
     """
 
+    NON_NEGATIVE = ("alpha", "eps", "weight_decay", "momentum")
+
     def __init__(self, params: Iterable, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False) -> None:
-        _check_hyper_parameters("RMSprop", lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered))
 
@@ -131,7 +127,7 @@ class RMSprop(Optimizer):
             state["grad_avg"] = np.zeros_like(p.data)
         return state
 
-    def step(self) -> None:
+    def _update(self) -> None:
         for group in self.param_groups:
             alpha = group["alpha"]
             for p in group["params"]:
@@ -165,18 +161,22 @@ class Adam(Optimizer):
     eps enters exactly where it does in torch.
     """
 
+    NON_NEGATIVE = ("eps", "weight_decay")
+
     def __init__(self, params: Iterable, lr: float = 0.001, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
                  decoupled_weight_decay: bool = False) -> None:
-        name = type(self).__name__
-        _check_hyper_parameters(name, lr, eps=eps, weight_decay=weight_decay)
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(
-                f"{name}: invalid betas={tuple(betas)}; both must be in [0, 1). beta = 1 would never forget "
-                f"the first gradient, and the bias correction 1 - beta^t would divide by zero."
-            )
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, decoupled_weight_decay=decoupled_weight_decay))
+
+    def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
+        betas = tuple(group["betas"])
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(
+                f"{type(self).__name__}: invalid betas={betas}; both must be in [0, 1). beta = 1 would never forget "
+                f"the first gradient, and the bias correction 1 - beta^t would divide by zero."
+            )
 
     def _state(self, p: Parameter, group: dict) -> dict:
         """torch's state: "step", "exp_avg", "exp_avg_sq", and "max_exp_avg_sq" with amsgrad."""
@@ -186,7 +186,7 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(p.data)
         return state
 
-    def step(self) -> None:
+    def _update(self) -> None:
         for group in self.param_groups:
             lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
             for p in group["params"]:

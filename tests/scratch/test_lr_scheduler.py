@@ -80,10 +80,12 @@ def make_sgd(lr=0.1, **options):
 
 
 def test_steplr_staircase_closed_form():
-    sched = lr_scheduler.StepLR(make_sgd(0.1), step_size=10, gamma=0.1)
+    opt = make_sgd(0.1)
+    sched = lr_scheduler.StepLR(opt, step_size=10, gamma=0.1)
     lrs = []
     for _ in range(30):
         lrs.append(sched.get_last_lr()[0])
+        opt.step()
         sched.step()
     assert lrs[:10] == [0.1] * 10
     assert np.allclose(lrs[10:20], 0.01) and np.allclose(lrs[20:], 0.001)
@@ -91,17 +93,21 @@ def test_steplr_staircase_closed_form():
 
 def test_cosine_recursion_agrees_with_closed_form():
     T, eta_min, base = 12, 0.001, 0.1
-    sched = lr_scheduler.CosineAnnealingLR(make_sgd(base), T_max=T, eta_min=eta_min)
+    opt = make_sgd(base)
+    sched = lr_scheduler.CosineAnnealingLR(opt, T_max=T, eta_min=eta_min)
     for t in range(1, 3 * T):
+        opt.step()
         sched.step()
         closed = eta_min + (base - eta_min) * (1 + math.cos(math.pi * t / T)) / 2
         assert sched.get_last_lr()[0] == pytest.approx(closed, rel=1e-12)
 
 
 def test_linear_warmup_reaches_base_lr_and_stays():
-    sched = lr_scheduler.LinearLR(make_sgd(0.2), start_factor=0.25, total_iters=4)
+    opt = make_sgd(0.2)
+    sched = lr_scheduler.LinearLR(opt, start_factor=0.25, total_iters=4)
     lrs = [sched.get_last_lr()[0]]
     for _ in range(8):
+        opt.step()
         sched.step()
         lrs.append(sched.get_last_lr()[0])
     assert np.allclose(lrs, [0.05, 0.0875, 0.125, 0.1625, 0.2, 0.2, 0.2, 0.2, 0.2])
@@ -126,6 +132,7 @@ def test_one_cycle_peaks_at_max_lr_with_lowest_momentum():
 def test_scheduler_records_initial_lr_like_torch():
     opt = make_sgd(0.3)
     sched = lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    opt.step()
     sched.step()
     assert opt.param_groups[0]["initial_lr"] == 0.3 and sched.base_lrs == [0.3]
     assert opt.param_groups[0]["lr"] == 0.15
@@ -151,7 +158,9 @@ def test_errors_that_teach():
 
 
 def test_one_cycle_refuses_to_step_past_the_end():
-    sched = lr_scheduler.OneCycleLR(make_sgd(momentum=0.9), max_lr=0.1, total_steps=3)
+    opt = make_sgd(momentum=0.9)
+    sched = lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=3)
+    opt.step()
     sched.step()
     sched.step()
     sched.step()  # last_epoch == total_steps is still allowed, as in torch
