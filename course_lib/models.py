@@ -50,7 +50,7 @@ def _check_activation(name: str) -> None:
                          f"lower case), got {name!r}.")
 
 
-def check_size(where: str, name: str, value) -> int:
+def check_size(where: str, name: str, value, meaning: str = "a number of units (or classes)") -> int:
     """``value`` as an int if it is a whole number >= 1 (a layer width, a class count); else a teaching error.
 
     torch's own messages for these ("Trying to create tensor with negative dimension -1") do not say which
@@ -60,8 +60,7 @@ def check_size(where: str, name: str, value) -> int:
         raise TypeError(f"{where}: {name} must be a whole number, got {value!r}"
                         + (f"; write {name}={int(value)}." if isinstance(value, float) and value.is_integer() else "."))
     if value < 1:
-        raise ValueError(f"{where}: {name}={value} is not allowed: it is a number of units (or classes), "
-                         "so it must be at least 1.")
+        raise ValueError(f"{where}: {name}={value} is not allowed: it is {meaning}, so it must be at least 1.")
     return int(value)
 
 
