@@ -261,14 +261,15 @@ def layer_name(param_name: str) -> str:
 
 def update_ratio(w_before: np.ndarray, w_after: np.ndarray) -> float:
     """||w_after - w_before|| / ||w_before|| (Frobenius norms): the size of one step relative to the weights."""
-    w_before, w_after = np.asarray(to_numpy(w_before), dtype=np.float64), np.asarray(to_numpy(w_after), dtype=np.float64)
+    w_before = np.asarray(to_numpy(w_before), dtype=np.float64)
+    w_after = np.asarray(to_numpy(w_after), dtype=np.float64)
     if w_before.shape != w_after.shape:
         raise ValueError(f"update_ratio: w_before {w_before.shape} and w_after {w_after.shape} must be the same "
                          "weight, before and after one step (same shape).")
     if not np.any(w_before):
         raise ValueError("update_ratio: w_before is all zeros, so ||w_before|| = 0 and the ratio is undefined "
                          "(biases often start at 0: measure the weights, as StepLog does).")
-    return float(np.linalg.norm(np.asarray(w_after) - w_before) / np.linalg.norm(w_before))
+    return float(np.linalg.norm(w_after - w_before) / np.linalg.norm(w_before))
 
 
 @dataclass
@@ -375,7 +376,8 @@ class ActivationLog(Callback):
         if statistic not in statistics:
             raise ValueError(f"ActivationLog.series: {statistic!r} is not a LayerRecord statistic; "
                              f"choose one of {statistics}.")
-        names = [r.name for r in self.records[0]] if self.records else []
+        self._check_recorded("series")
+        names = [r.name for r in self.records[0]]
         return {name: np.array([getattr(records[j], statistic) for records in self.records])
                 for j, name in enumerate(names)}
 

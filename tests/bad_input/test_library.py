@@ -48,7 +48,7 @@ def _pick_cuda_without_a_gpu():
         return device.pick_device("cuda")
 
 
-def _empty_history():
+def _unused_activation_log():
     return diagnostics.ActivationLog(X4, Y2, scratch.CrossEntropyLoss())
 
 
@@ -101,7 +101,8 @@ CASES = [
         says=("padding=-1", "at least 0", "slice"),
         torch_does=lambda: nn.Conv2d(1, 1, 3, padding=-1)(torch.zeros(1, 1, 28, 28))),
     Bad("conv_output_size: stride 0", lambda: conv_arithmetic.conv_output_size(28, 3, stride=0), ValueError,
-        says=("stride=0", "at least 1", "never move"), torch_does=lambda: nn.Conv2d(1, 1, 3, stride=0)(torch.zeros(1, 1, 28, 28))),
+        says=("stride=0", "at least 1", "never move"),
+        torch_does=lambda: nn.Conv2d(1, 1, 3, stride=0)(torch.zeros(1, 1, 28, 28))),
     Bad("conv_output_size: a float size", lambda: conv_arithmetic.conv_output_size(28.0, 3), TypeError,
         says=("size", "28.0", "whole number")),
     Bad("conv_output_shape: a kernel larger than the padded input",
@@ -132,9 +133,9 @@ CASES = [
         says=("val_loss is empty", "val=(x, y)")),
     Bad("read_diagnostics: nothing to read", lambda: diagnostics.read_diagnostics(), ValueError,
         says=("records=", "history=", "healthy")),
-    Bad("ActivationLog: histograms before training", lambda: _empty_history().histograms(), ValueError,
+    Bad("ActivationLog: histograms before training", lambda: _unused_activation_log().histograms(), ValueError,
         says=("nothing recorded", "callbacks=[log]")),
-    Bad("ActivationLog: an unknown statistic", lambda: _empty_history().series("std"), ValueError,
+    Bad("ActivationLog: an unknown statistic", lambda: _unused_activation_log().series("std"), ValueError,
         says=("'std'", "act_std", "dead_fraction")),
     Bad("update_ratio: weights of two shapes", lambda: diagnostics.update_ratio(np.ones(3), np.ones((3, 3))),
         ValueError, says=("(3,)", "(3, 3)", "same shape")),
