@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import data, training
+from . import data, scratch, training
 from .models import check_size, source_cnn
 
 SOURCE_CLASSES = (0, 1, 2, 3, 4)
@@ -50,9 +50,10 @@ def _check_lr(where: str, name: str, value) -> None:
 
 
 def body(model):
-    """Everything but the last layer (the head) of a Sequential: the feature extractor, e.g. (N, 1, 28, 28) -> (N, 64)."""
-    if not isinstance(model, nn.Sequential):
-        raise TypeError(f"body(model) slices a nn.Sequential, got {type(model).__name__}: for a ResNet keep the model "
+    """Everything but the last layer (the head) of a Sequential (torch or scratch): the feature extractor,
+    e.g. (N, 1, 28, 28) -> (N, 64)."""
+    if not isinstance(model, (nn.Sequential, scratch.Sequential)):
+        raise TypeError(f"body(model) slices a Sequential, got {type(model).__name__}: for a ResNet keep the model "
                         "and replace its head by nn.Identity() (model.fc = nn.Identity()) to get its features.")
     return model[:-1]
 
