@@ -23,7 +23,8 @@ Two choices differ from torchvision without changing any name or output:
 - Fresh models get one initialisation, ``init_weights`` (He for convs): they train from scratch too.
 
 Smallest input (height and width) each model accepts: alexnet 63, vgg 32, googlenet 15, resnet 1 (any),
-densenet 29; the adaptive average pools make every larger size give the same head.
+densenet 29 (``model.min_input_size``; ``check_images`` says at which layer a smaller one vanishes); the
+adaptive average pools make every larger size give the same head.
 """
 from __future__ import annotations
 
@@ -35,10 +36,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import models
-from .models import init_
+from .conv_arithmetic import exact_output_size
+from .models import check_size, init_
+from .scratch.sizes import kernel_span, output_size
 
 __all__ = [
-    "init_weights",
+    "init_weights", "check_images",
     "lenet5",
     "AlexNet", "alexnet",
     "VGG", "VGG11_CONFIG", "VGG16_CONFIG", "vgg_features", "vgg11", "vgg16",
@@ -73,6 +76,65 @@ def init_weights(model: nn.Module) -> nn.Module:
     return model
 
 
+def check_images(model: nn.Module, x: torch.Tensor) -> None:
+    """Refuse what the network cannot take, before it runs: a tensor (N, 3, H, W), H and W >= model.min_input_size.
+
+    Shape comparisons only. For an input that is too small, the message names the layer where the size
+    vanishes and its formula O = (W - F_eff + 2P)/S + 1, found by running the network on one small image.
+    """
+    name = type(model).__name__
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} takes a torch tensor (N, 3, H, W), got {type(x).__name__}: convert it with "
+                        "torch.as_tensor(x, dtype=torch.float32).")
+    if x.ndim != 4 or x.shape[1] != 3:    # torch: ValueError for the rank, RuntimeError for the channels
+        hint = ("add the batch dimension: x.unsqueeze(0)" if x.ndim == 3 and x.shape[0] == 3 else
+                "for gray images repeat the channel: x.repeat(1, 3, 1, 1)" if x.ndim == 4 and x.shape[1] == 1 else
+                "torch puts the channels second: x.permute(0, 3, 1, 2)" if x.ndim == 4 and x.shape[-1] == 3 else
+                "shape the batch as (N, 3, H, W)")
+        error = ValueError if x.ndim != 4 else RuntimeError
+        raise error(f"{name} takes a batch of RGB images (N, 3, H, W), got shape {tuple(x.shape)}: {hint}.")
+    min_size = model.min_input_size
+    if min(x.shape[-2:]) < min_size:      # RuntimeError, as torch's "Output size is too small"
+        raise RuntimeError(f"{name} needs images of at least {min_size}x{min_size} pixels; {x.shape[-2]}x"
+                           f"{x.shape[-1]} is too small: {_where_size_vanishes(model, tuple(x.shape[-2:]))}. "
+                           f"Resize them first, e.g. F.interpolate(x, size=224, mode='bilinear').")
+
+
+def _where_size_vanishes(model: nn.Module, hw: tuple[int, int]) -> str:
+    """'the size vanishes at features.12 (MaxPool2d): its input is 2x2 and O = ... = 0.5' (one run on zeros)."""
+    entered: list[tuple[str, nn.Module, tuple[int, ...]]] = []
+    leaves = [(n, m) for n, m in model.named_modules() if next(m.children(), None) is None]
+    handles = [m.register_forward_pre_hook(lambda m, inputs, n=n: entered.append((n, m, tuple(inputs[0].shape))))
+               for n, m in leaves]
+    was_training = model.training
+    model.min_input_size = 1         # this run only: an instance attribute over the class's, deleted below
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, 3, *hw, device=next(model.parameters()).device))
+        return "the feature maps shrink below one pixel"
+    except RuntimeError:
+        layer_name, layer, shape = entered[-1]
+        return f"the size vanishes at {layer_name} ({layer}): {_size_formula(layer, shape[-2:])}"
+    finally:
+        del model.min_input_size
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+
+
+def _size_formula(layer: nn.Module, hw: tuple[int, ...]) -> str:
+    """'its input is 2x2 and O = (W - F + 2P)/S + 1 = (2 - 3 + 2*0)/2 + 1 = 0.5, rounded to 0' (smaller axis)."""
+    axis = 0 if hw[0] <= hw[1] else 1
+    k, s, p, d = (v if isinstance(v, int) else v[axis] for v in
+                  (layer.kernel_size, layer.stride, layer.padding, getattr(layer, "dilation", 1)))
+    w = hw[axis]
+    exact = exact_output_size(w, k, s, p, d)
+    rounded = output_size(w, k, s, p, d, ceil_mode=getattr(layer, "ceil_mode", False))
+    return (f"its input is {hw[0]}x{hw[1]} and O = (W - F_eff + 2P)/S + 1 = ({w} - {kernel_span(k, d)} + 2*{p})/{s} "
+            f"+ 1 = {exact:g}, which torch rounds to {rounded}: less than one pixel")
+
+
 # --------------------------------------------------------------------------------------- LeNet-5 (1998)
 
 
@@ -99,8 +161,11 @@ class AlexNet(nn.Module):
     filters split over two GPUs (60,965,224 parameters against 61,100,840 here).
     """
 
+    min_input_size = 63    # smaller inputs vanish in the last max pool (features.12)
+
     def __init__(self, num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
+        num_classes = check_size("AlexNet", "num_classes", num_classes)
         self.features = nn.Sequential(
             nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2), nn.ReLU(),
             nn.MaxPool2d(kernel_size=3, stride=2),
@@ -121,6 +186,7 @@ class AlexNet(nn.Module):
         init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(self, x)
         x = self.avgpool(self.features(x))      # (N, 256, 6, 6)
         return self.classifier(torch.flatten(x, 1))
 
@@ -162,8 +228,11 @@ class VGG(nn.Module):
     classifier. The classifier has dropout 0.5 after each of its first two ReLUs.
     """
 
+    min_input_size = 32    # five 2x2 max pools halve it five times: 32 / 2^5 = 1
+
     def __init__(self, features: nn.Sequential, num_classes: int = 1000, dropout: float = 0.5) -> None:
         super().__init__()
+        num_classes = check_size("VGG", "num_classes", num_classes)
         self.features = features
         self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
         self.classifier = nn.Sequential(
@@ -174,6 +243,7 @@ class VGG(nn.Module):
         init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(self, x)
         x = self.avgpool(self.features(x))      # (N, 512, 7, 7)
         return self.classifier(torch.flatten(x, 1))
 
@@ -249,8 +319,11 @@ class GoogLeNet(nn.Module):
     ImageNet-normalised input is converted first. torchvision's default without weights is False.
     """
 
+    min_input_size = 15
+
     def __init__(self, num_classes: int = 1000, transform_input: bool = False, dropout: float = 0.2) -> None:
         super().__init__()
+        num_classes = check_size("GoogLeNet", "num_classes", num_classes)
         self.transform_input = transform_input
         self.conv1 = BasicConv2d(3, 64, kernel_size=7, stride=2, padding=3)
         self.maxpool1 = nn.MaxPool2d(3, stride=2, ceil_mode=True)
@@ -275,6 +348,7 @@ class GoogLeNet(nn.Module):
         init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(self, x)
         if self.transform_input:
             x = imagenet_to_tf_range(x)
         x = self.maxpool2(self.conv3(self.conv2(self.maxpool1(self.conv1(x)))))   # (N, 192, 28, 28)
@@ -394,8 +468,15 @@ class ResNet(nn.Module):
     ``ResNet(BasicBlock, [2, 2, 2, 2])`` is ResNet-18 (1 + 2 * 8 + 1 = 18 weight layers).
     """
 
+    min_input_size = 1     # every stride-2 layer pads, so even a 1x1 image keeps one pixel
+
     def __init__(self, block: Block, layers: list[int], num_classes: int = 1000) -> None:
         super().__init__()
+        if not isinstance(layers, (list, tuple)) or len(layers) != 4:
+            raise ValueError(f"ResNet: layers is the number of blocks in each of the 4 stages, e.g. [2, 2, 2, 2] "
+                             f"for ResNet-18; got {layers!r}.")
+        layers = [check_size("ResNet", f"layers[{i}]", n) for i, n in enumerate(layers)]
+        num_classes = check_size("ResNet", "num_classes", num_classes)
         e = block.expansion
         self.conv1 = nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
@@ -410,6 +491,7 @@ class ResNet(nn.Module):
         init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(self, x)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return self.fc(torch.flatten(self.avgpool(x), 1))
@@ -493,6 +575,7 @@ class DenseNet(nn.Module):
     def __init__(self, growth_rate: int = 32, block_config: tuple[int, ...] = (6, 12, 24, 16),
                  num_init_features: int = 64, bn_size: int = 4, num_classes: int = 1000) -> None:
         super().__init__()
+        num_classes = check_size("DenseNet", "num_classes", num_classes)
         self.features = nn.Sequential(OrderedDict([
             ("conv0", nn.Conv2d(3, num_init_features, kernel_size=7, stride=2, padding=3, bias=False)),
             ("norm0", nn.BatchNorm2d(num_init_features)),
@@ -510,7 +593,10 @@ class DenseNet(nn.Module):
         self.classifier = nn.Linear(channels, num_classes)
         init_weights(self)
 
+    min_input_size = 29
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(self, x)
         x = F.relu(self.features(x))                      # (N, 1024, H/32, W/32) for densenet121
         x = F.adaptive_avg_pool2d(x, (1, 1))
         return self.classifier(torch.flatten(x, 1))

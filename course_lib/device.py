@@ -3,21 +3,57 @@ from __future__ import annotations
 
 import torch
 
-
-def pick_device(prefer: str | None = None) -> torch.device:
-    """Return ``torch.device(prefer)`` if given, else the best available: cuda, then mps, then cpu."""
-    if prefer is not None:
-        return torch.device(prefer)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+DEVICE_HELP = "use 'cuda' (an NVIDIA GPU), 'mps' (an Apple GPU) or 'cpu', or None for the best available"
 
 
-def describe_device(device: torch.device | None = None) -> str:
+def pick_device(prefer: str | torch.device | None = None) -> torch.device:
+    """Return ``torch.device(prefer)`` if given and available, else the best available: cuda, then mps, then cpu.
+
+    A device that this machine does not have (cuda on a laptop without an NVIDIA GPU, cuda:3 with one GPU)
+    raises RuntimeError now, rather than at the first tensor moved there.
+    """
+    if prefer is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    return _check_available(_as_device(prefer))
+
+
+def _mps_available() -> bool:
+    return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+
+
+def _as_device(name) -> torch.device:
+    """torch.device(name), with an error that lists the devices the course uses when the name is unknown."""
+    if isinstance(name, torch.device):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"device must be a name such as 'cuda' or 'cpu', got {name!r}: {DEVICE_HELP}.")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise RuntimeError(f"unknown device {name!r}: {DEVICE_HELP}.") from None
+
+
+def _check_available(device: torch.device) -> torch.device:
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise RuntimeError(f"device {str(device)!r} asked for, but this machine has no CUDA GPU that torch can "
+                               f"use (torch.cuda.is_available() is False): {DEVICE_HELP}.")
+        if device.index is not None and device.index >= count:
+            raise RuntimeError(f"device {str(device)!r} asked for, but this machine has {count} CUDA GPU(s), "
+                               f"cuda:0 to cuda:{count - 1}.")
+    elif device.type == "mps" and not _mps_available():
+        raise RuntimeError(f"device 'mps' asked for, but Apple's MPS is not available here: {DEVICE_HELP}.")
+    return device
+
+
+def describe_device(device: str | torch.device | None = None) -> str:
     """One line for the environment check, e.g. 'cuda (NVIDIA H100)' or 'cpu (2 threads)'."""
-    device = device or pick_device()
+    device = _as_device(device) if device is not None else pick_device()
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":

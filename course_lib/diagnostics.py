@@ -22,7 +22,7 @@ backward hooks refuse in-place outputs.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Iterator
 
 import matplotlib.pyplot as plt
@@ -142,7 +142,13 @@ def record_torch(model, x, y, loss_fn) -> list[LayerRecord]:
     """
     import torch
 
-    param = next(model.parameters())
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"record_torch records a torch.nn.Module, got a {type(model).__name__}; for a scratch "
+                        "model use record_scratch (or record_activations, which picks the right one).")
+    param = next(model.parameters(), None)
+    if param is None:
+        raise ValueError(f"record_torch: the {type(model).__name__} has no parameters, so there is nothing to "
+                         "learn and no gradient to record; record a model with at least one Linear or Conv2d layer.")
     # the input requires grad so that every hook, the first layer's included, gets a proper grad_output
     x = torch.as_tensor(x, dtype=param.dtype, device=param.device).detach().requires_grad_(True)
     y = torch.as_tensor(y, device=param.device)
@@ -173,10 +179,21 @@ def record_torch(model, x, y, loss_fn) -> list[LayerRecord]:
 
 
 def record_activations(model, x, y, loss_fn) -> list[LayerRecord]:
-    """``record_scratch`` for scratch models, ``record_torch`` for torch models."""
+    """``record_scratch`` for scratch models, ``record_torch`` for torch models (the loss from the same side)."""
+    _check_same_side(model, loss_fn)
     if isinstance(model, scratch.Module):
         return record_scratch(model, x, y, loss_fn)
     return record_torch(model, x, y, loss_fn)
+
+
+def _check_same_side(model, loss_fn) -> None:
+    """A scratch model needs a scratch loss (NumPy in, .backward() of its own), a torch model a torch loss."""
+    model_is_scratch, loss_is_scratch = isinstance(model, scratch.Module), isinstance(loss_fn, scratch.Module)
+    if model_is_scratch != loss_is_scratch:
+        sides = {True: "course_lib.scratch", False: "torch"}
+        raise TypeError(f"the model is a {sides[model_is_scratch]} {type(model).__name__} but the loss is a "
+                        f"{sides[loss_is_scratch]} {type(loss_fn).__name__}: use the loss of the model's side, "
+                        f"e.g. {'scratch' if model_is_scratch else 'torch.nn'}.CrossEntropyLoss().")
 
 
 def stats_table(records: list[LayerRecord]) -> str:
@@ -244,7 +261,15 @@ def layer_name(param_name: str) -> str:
 
 def update_ratio(w_before: np.ndarray, w_after: np.ndarray) -> float:
     """||w_after - w_before|| / ||w_before|| (Frobenius norms): the size of one step relative to the weights."""
-    return float(np.linalg.norm(np.asarray(w_after) - w_before) / np.linalg.norm(w_before))
+    w_before = np.asarray(to_numpy(w_before), dtype=np.float64)
+    w_after = np.asarray(to_numpy(w_after), dtype=np.float64)
+    if w_before.shape != w_after.shape:
+        raise ValueError(f"update_ratio: w_before {w_before.shape} and w_after {w_after.shape} must be the same "
+                         "weight, before and after one step (same shape).")
+    if not np.any(w_before):
+        raise ValueError("update_ratio: w_before is all zeros, so ||w_before|| = 0 and the ratio is undefined "
+                         "(biases often start at 0: measure the weights, as StepLog does).")
+    return float(np.linalg.norm(w_after - w_before) / np.linalg.norm(w_before))
 
 
 @dataclass
@@ -297,6 +322,9 @@ def draw_update_ratios(ax, ratios: dict[str, list[float]], title: str | None = N
 
 def plot_update_ratios(ratios: dict[str, list[float]], title: str | None = None) -> Figure:
     """The update/weight ratios of one run (see draw_update_ratios) as a Figure of their own."""
+    if not ratios:
+        raise ValueError("plot_update_ratios: no ratios to draw (an empty dict); pass a StepLog's .ratios after "
+                         "training with callbacks=[log].")
     fig, ax = plt.subplots(figsize=(6, 3.2))
     draw_update_ratios(ax, ratios, title)
     return finish(fig)
@@ -337,15 +365,26 @@ class ActivationLog(Callback):
         if step % self.every == 0:
             self._record(step, model)
 
+    def _check_recorded(self, what: str) -> None:
+        if not self.records:
+            raise ValueError(f"ActivationLog.{what}: nothing recorded yet; pass the log to training "
+                             "(fit(..., callbacks=[log])) before reading it.")
+
     def series(self, statistic: str) -> dict[str, np.ndarray]:
         """One LayerRecord statistic ("act_std", "dead_fraction", ...) per activation layer, over the recordings."""
-        names = [r.name for r in self.records[0]] if self.records else []
+        statistics = [f.name for f in fields(LayerRecord) if f.type == "float"]
+        if statistic not in statistics:
+            raise ValueError(f"ActivationLog.series: {statistic!r} is not a LayerRecord statistic; "
+                             f"choose one of {statistics}.")
+        self._check_recorded("series")
+        names = [r.name for r in self.records[0]]
         return {name: np.array([getattr(records[j], statistic) for records in self.records])
                 for j, name in enumerate(names)}
 
     def histograms(self, bins: int = 40) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per activation layer: (edges (bins + 1,), counts (recordings, bins)), one histogram of the layer's
         outputs per recording over common edges (the finite values' range over all recordings)."""
+        self._check_recorded("histograms")
         out = {}
         for j, name in enumerate(r.name for r in self.records[0]):
             values = [records[j].activations[np.isfinite(records[j].activations)] for records in self.records]
@@ -392,6 +431,9 @@ def first_layer_weights(model) -> np.ndarray:
 def _as_images(weights) -> np.ndarray:
     """(out, 1, k, k) conv kernels -> (out, k, k); (out, 784) linear weights -> (out, 28, 28)."""
     w = np.asarray(to_numpy(weights), dtype=np.float64)
+    if w.ndim not in (2, 4):
+        raise ValueError(f"cannot draw weights of shape {w.shape} as images: need (out, in, k, k) or "
+                         "(out, side*side); first_layer_weights(model) gives them.")
     if w.ndim == 4:
         return w[:, 0] if w.shape[1] == 1 else w.mean(axis=1)
     side = int(round(np.sqrt(w.shape[1])))
@@ -435,6 +477,9 @@ def early_stopping_epoch(val_loss, patience: int = 3) -> int:
     """Index of the epoch to keep: the best validation loss, found by stopping once it has not improved for
     ``patience`` epochs in a row (so a later, better minimum after a long plateau is not seen).
     The rule of ``training.EarlyStopping``, replayed on a finished run's losses."""
+    if len(val_loss) == 0:
+        raise ValueError("early_stopping_epoch: val_loss is empty, so there is no epoch to choose; pass the "
+                         "validation losses of a run (history.val_loss, filled when fit gets val=(x, y)).")
     stopper = EarlyStopping(patience)
     for loss in val_loss:
         if stopper.update(loss):
@@ -454,7 +499,11 @@ def read_diagnostics(records: list[LayerRecord] | None = None, ratios: dict[str,
     ratios: per-layer update/weight ratios (median of the last 20 steps vs 1e-4 .. 1e-2, and the peak vs 1e-1);
     history: a training.History (train/validation gap, loss not decreasing, underfitting);
     losses: per-step training losses (nan, not decreasing, increasing).
+    Called with none of them it raises ValueError: no measurement is not a healthy reading.
     """
+    if records is None and ratios is None and history is None and losses is None:
+        raise ValueError("read_diagnostics: nothing to read; pass at least one of records=, ratios=, history=, "
+                         "losses= (an empty answer would wrongly say that all looks healthy).")
     sentences: list[str] = []
     if records:
         sentences += _read_records(records, dead_threshold, saturation_threshold, vanishing_factor)

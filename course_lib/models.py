@@ -11,6 +11,7 @@ live here, once each:
 """
 from __future__ import annotations
 
+import numbers
 from collections import OrderedDict
 from pathlib import Path
 from typing import Optional, Sequence, Union
@@ -47,6 +48,20 @@ def _check_activation(name: str) -> None:
     if name not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {tuple(ACTIVATIONS)} (torch.nn.functional's names, "
                          f"lower case), got {name!r}.")
+
+
+def check_size(where: str, name: str, value, meaning: str = "a number of units (or classes)") -> int:
+    """``value`` as an int if it is a whole number >= 1 (a layer width, a class count); else a teaching error.
+
+    torch's own messages for these ("Trying to create tensor with negative dimension -1") do not say which
+    argument was wrong, and ``nn.Linear(64, 0)`` only warns: a classifier with 0 classes is never meant.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{where}: {name} must be a whole number, got {value!r}"
+                        + (f"; write {name}={int(value)}." if isinstance(value, float) and value.is_integer() else "."))
+    if value < 1:
+        raise ValueError(f"{where}: {name}={value} is not allowed: it is {meaning}, so it must be at least 1.")
+    return int(value)
 
 
 def namespace(backend: str):
@@ -112,8 +127,12 @@ def mlp(sizes: Sequence[int], activation: str = "relu", backend: str = "scratch"
     Parameter names: "1.weight", "1.bias", "3.weight", ... in both backends.
     """
     _check_activation(activation)
+    _check_backend(backend)
+    if isinstance(sizes, (numbers.Number, str)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"mlp: sizes is the list of layer widths, input first, e.g. [784, 256, 10]; got {sizes!r}.")
     if len(sizes) < 2:
         raise ValueError(f"mlp needs at least an input and an output size, got sizes={list(sizes)}.")
+    sizes = [check_size("mlp", f"sizes[{i}]", n) for i, n in enumerate(sizes)]
     nn = namespace(backend)
     layers = [nn.Flatten()]
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -137,6 +156,7 @@ def lenet5(num_classes: int = 10, activation: str = "relu", pool: str = "max", b
     if pool not in ("max", "avg"):
         raise ValueError(f"pool must be 'max' or 'avg', got {pool!r}.")
     _check_activation(activation)
+    num_classes = check_size("lenet5", "num_classes", num_classes)
     nn = namespace(backend)
 
     def act():
@@ -163,6 +183,7 @@ def source_cnn(num_classes: int = 5, backend: str = "torch"):
     backend "torch" (default) or "scratch": the same names in both, so weights copy across.
     Parameters for 5 classes: 272 + 8,224 + 18,496 + 325 = 27,317.
     """
+    num_classes = check_size("source_cnn", "num_classes", num_classes)
     nn = namespace(backend)
     layers = [
         ("conv1", nn.Conv2d(1, 16, 4, stride=2, padding=1)), ("relu1", nn.ReLU()),

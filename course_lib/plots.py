@@ -9,11 +9,14 @@ shows it by leaving it as the cell's last expression, or with ``display(fig)`` i
 """
 from __future__ import annotations
 
+import numbers
 from typing import Optional, Sequence, Union
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from .parity import to_numpy
 
 _TITLE_ROOM = 0.4       # inches added above the grid for a figure title
 
@@ -43,6 +46,9 @@ def image_grid(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = N
         raise ValueError("image_grid: no images to draw (got an empty sequence).")
     if titles is not None and len(titles) != n:
         raise ValueError(f"image_grid: got {len(titles)} titles for {n} images; give one per image.")
+    if isinstance(cols, bool) or not isinstance(cols, numbers.Integral) or cols < 1:
+        raise ValueError(f"image_grid: cols is the number of panels per row, a whole number >= 1; got {cols!r}.")
+    images = [_as_image(k, image) for k, image in enumerate(images)]
     cols = min(cols, n)
     rows = -(-n // cols)
     width, height = (size, size) if np.isscalar(size) else size
@@ -51,7 +57,7 @@ def image_grid(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = N
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
-            _draw(ax, np.asarray(images[k], dtype=float), cmap, symmetric, (vmin, vmax), interpolation)
+            _draw(ax, images[k], cmap, symmetric, (vmin, vmax), interpolation)
             if titles is not None:
                 ax.set_title(titles[k], fontsize=9)
     if title:
@@ -59,6 +65,16 @@ def image_grid(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = N
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def _as_image(k: int, image) -> np.ndarray:
+    """images[k] as a float (H, W) array (or (H, W, 3) colour), or an error that says how to get there."""
+    image = np.asarray(to_numpy(image), dtype=float)
+    if image.ndim == 2 or (image.ndim == 3 and image.shape[-1] in (3, 4)):
+        return image
+    hint = (" (one channel first: pass x[:, 0] for a batch (N, 1, H, W))" if image.ndim == 3 and image.shape[0] == 1
+            else " (a batch of images is (N, H, W))")
+    raise ValueError(f"image_grid: images[{k}] has shape {image.shape}; each image must be (H, W){hint}.")
 
 
 def _draw(ax, image: np.ndarray, cmap: str, symmetric: bool, limits: tuple, interpolation: Optional[str]) -> None:
@@ -73,6 +89,10 @@ def show_digits(images: np.ndarray, labels=None, predictions=None, n: int = 16, 
     """The first ``n`` digits (N, 28, 28) in a grid (``image_grid``), captioned with their labels, or with
     'label → prediction', red where the prediction is wrong. Returns the Figure (closed)."""
     n = min(n, len(images))
+    for name, values in (("labels", labels), ("predictions", predictions)):
+        if values is not None and len(values) < n:
+            raise ValueError(f"show_digits: {len(values)} {name} for {n} digits; give one per digit shown "
+                             f"(or n={len(values)}).")
     titles = None
     if labels is not None:
         titles = [f"{labels[i]}" + ("" if predictions is None else f" → {predictions[i]}") for i in range(n)]
@@ -89,7 +109,11 @@ def plot_history(*histories, labels=None, title: str | None = None) -> Figure:
     Each history has train_loss, train_acc, val_loss and val_acc lists (training.History). Returns the
     Figure (closed): two axes, loss and accuracy.
     """
+    if not histories:
+        raise ValueError("plot_history: no history to draw; pass what fit returned: plot_history(history).")
     labels = labels or [f"run {i}" for i in range(len(histories))]
+    if len(labels) != len(histories):
+        raise ValueError(f"plot_history: {len(labels)} labels for {len(histories)} histories; give one per history.")
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.5))
     for h, name in zip(histories, labels):
         epochs = np.arange(1, len(h.train_loss) + 1)

@@ -132,6 +132,22 @@ def _check_input_shape(input_shape: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
+def _first_layer(model: Any) -> Any:
+    """The first leaf layer of a torch module or a scratch Sequential (None if there is none)."""
+    if hasattr(model, "register_forward_hook"):
+        return next((m for m in model.modules() if next(m.children(), None) is None), None)
+    return next((layer for _, layer in _sequential_layers(model)), None) if hasattr(model, "__iter__") else None
+
+
+def _check_batch_dimension(model: Any, shape: tuple[int, ...]) -> None:
+    """A Conv2d first layer needs (N, C, H, W): (1, 28, 28) is one image without its batch dimension."""
+    first = _first_layer(model)
+    if len(shape) == 3 and hasattr(first, "in_channels") and type(first).__name__.endswith("2d"):
+        raise ValueError(f"shape_table: input_shape={shape} has no batch dimension, but the model starts with "
+                         f"{type(first).__name__}, which takes (N, C, H, W): give (1, {first.in_channels}, "
+                         f"{shape[-2]}, {shape[-1]}).")
+
+
 def _torch_rows(model: Any, shape: tuple[int, ...]) -> list[LayerRow]:
     import torch
 
@@ -246,6 +262,7 @@ def shape_table(model: Any, input_shape: tuple[int, ...]) -> list[LayerRow]:
     transposed convolution, and after adaptive pooling whose sizes do not divide.
     """
     shape = _check_input_shape(input_shape)
+    _check_batch_dimension(model, shape)
     if hasattr(model, "register_forward_hook"):
         return _torch_rows(model, shape)
     if hasattr(model, "forward") and (hasattr(model, "__iter__") or hasattr(model, "parameters")):

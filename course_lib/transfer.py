@@ -22,25 +22,44 @@ The models they are used on are ``models.source_cnn`` (the course's small CNN, p
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Iterable, Optional, Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import data, training
-from .models import source_cnn
+from . import data, scratch, training
+from .models import check_size, source_cnn
 
 SOURCE_CLASSES = (0, 1, 2, 3, 4)
 PRETRAIN_SETTINGS = dict(epochs=80, batch_size=64, lr=2e-3, seed=0, augment_data=True)
 
 
+def _check_torch_model(where: str, model) -> None:
+    """These tools change requires_grad and optimiser groups, which only torch models have."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{where} works on a torch.nn.Module, got {type(model).__module__}.{type(model).__name__}: "
+                        "build the model with backend='torch' (a scratch model has no requires_grad to freeze).")
+
+
+def _check_lr(where: str, name: str, value) -> None:
+    """A learning rate is a number >= 0 (torch.optim refuses a negative one: "Invalid learning rate")."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"{where}: {name} is a learning rate, a number >= 0; got {value!r}.")
+
+
 def body(model):
-    """Everything but the last layer (the head) of a Sequential: the feature extractor, e.g. (N, 1, 28, 28) -> (N, 64)."""
+    """Everything but the last layer (the head) of a Sequential (torch or scratch): the feature extractor,
+    e.g. (N, 1, 28, 28) -> (N, 64)."""
+    if not isinstance(model, (nn.Sequential, scratch.Sequential)):
+        raise TypeError(f"body(model) slices a Sequential, got {type(model).__name__}: for a ResNet keep the model "
+                        "and replace its head by nn.Identity() (model.fc = nn.Identity()) to get its features.")
     return model[:-1]
 
 
 def _last_linear(model: nn.Module) -> tuple[str, nn.Linear]:
+    _check_torch_model("the head's tools (replace_head, head_name, param_groups)", model)
     found = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not found:
         raise ValueError(f"{type(model).__name__} has no nn.Linear layer to replace.")
@@ -58,6 +77,7 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
     The new layer gets torch's default random initialisation (seed with ``torch.manual_seed`` first)
     and the old layer's device and dtype. The decks' "remove / reshape the last layers".
     """
+    num_classes = check_size("replace_head", "num_classes", num_classes)
     name, old = _last_linear(model)
     new = nn.Linear(old.in_features, num_classes, bias=old.bias is not None)
     new = new.to(device=old.weight.device, dtype=old.weight.dtype)
@@ -71,6 +91,7 @@ def layer_names(model: nn.Module) -> list[str]:
 
     Source CNN: ["conv1", "conv2", "conv3", "fc"]; ResNet-18: ["conv1", "bn1", "layer1", ..., "layer4", "fc"].
     """
+    _check_torch_model("layer_names (and freeze, unfreeze, layer_groups)", model)
     return [name for name, m in model.named_children() if any(True for _ in m.parameters())]
 
 
@@ -78,6 +99,8 @@ def _resolve(model: nn.Module, layers: Union[int, str, Iterable[str], None]) -> 
     names = layer_names(model)
     if layers is None:
         return names
+    if isinstance(layers, bool):
+        raise TypeError(f"layers is a count k (the first k layers) or layer names {names}, not {layers!r}.")
     if isinstance(layers, int):
         if not 0 <= layers <= len(names):
             raise ValueError(f"the model has {len(names)} layers with parameters {names}; cannot take {layers}.")
@@ -118,6 +141,8 @@ def param_groups(model: nn.Module, head_lr: float, body_lr: float) -> list[dict]
     Frozen parameters (requires_grad False) are left out; empty groups too. Use as
     ``torch.optim.Adam(param_groups(model, 1e-2, 1e-3))``. body_lr = 0 acts like freezing the body.
     """
+    _check_lr("param_groups", "head_lr", head_lr)
+    _check_lr("param_groups", "body_lr", body_lr)
     head = {id(p) for p in model.get_submodule(head_name(model)).parameters()}
     trainable = [p for p in model.parameters() if p.requires_grad]
     groups = [{"name": "body", "params": [p for p in trainable if id(p) not in head], "lr": body_lr},
@@ -133,6 +158,7 @@ def layer_groups(model: nn.Module, head_lr: float, factor: float) -> list[dict]:
     that a layer unfrozen later (``GradualUnfreezing``) trains at its own rate; torch's optimisers skip a
     parameter while its gradient is None. Groups are named after the layers.
     """
+    _check_lr("layer_groups", "head_lr", head_lr)
     if not 0 < factor <= 1:
         raise ValueError(f"factor must be in (0, 1]: each layer learns at most as fast as the one above; got {factor}.")
     names = layer_names(model)
@@ -149,9 +175,7 @@ class GradualUnfreezing(training.Callback):
     """
 
     def __init__(self, every: int) -> None:
-        if every < 1:
-            raise ValueError(f"GradualUnfreezing(every=...) counts steps: it must be at least 1, got {every}.")
-        self.every = every
+        self.every = check_size("GradualUnfreezing", "every", every, "a number of steps")
         self.waiting: list[str] = []
         self.unfrozen_at: dict[str, int] = {}
 
@@ -187,6 +211,7 @@ def augment(x: torch.Tensor, generator: torch.Generator, max_shift: float = 2.0,
     affine map with ``affine_grid`` + ``grid_sample`` (bilinear; pixels from outside the image are
     background, the smallest value in x). Returns a new (N, C, H, W) tensor; x is unchanged.
     """
+    _check_augment(x, generator, max_shift, max_degrees)
     n, _, h, w = x.shape
     u = torch.rand(n, 3, generator=generator) * 2 - 1                 # uniform in [-1, 1]
     angle = u[:, 0] * math.radians(max_degrees)
@@ -196,6 +221,19 @@ def augment(x: torch.Tensor, generator: torch.Generator, max_shift: float = 2.0,
     grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
     background = x.amin()
     return F.grid_sample(x - background, grid, align_corners=False, padding_mode="zeros") + background
+
+
+def _check_augment(x, generator, max_shift, max_degrees) -> None:
+    if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
+        got = f"a {x.dtype} tensor of shape {tuple(x.shape)}" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(f"augment: x must be a float tensor (N, C, H, W), got {got}: e.g. "
+                        "torch.as_tensor(images, dtype=torch.float32).unsqueeze(1) for (N, 28, 28) digits.")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"augment: generator must be a torch.Generator, got {generator!r}: "
+                        "torch.Generator().manual_seed(0) makes the draws repeatable.")
+    for name, value in (("max_shift", max_shift), ("max_degrees", max_degrees)):
+        if not value >= 0:
+            raise ValueError(f"augment: {name} is the largest shift or angle either way, a number >= 0; got {value}.")
 
 
 def pretrain_source(epochs: int = PRETRAIN_SETTINGS["epochs"], batch_size: int = PRETRAIN_SETTINGS["batch_size"],
@@ -208,6 +246,11 @@ def pretrain_source(epochs: int = PRETRAIN_SETTINGS["epochs"], batch_size: int =
     shifted and rotated (``augment``), all drawn from torch.Generator(seed); initial weights from
     torch.manual_seed(seed). ``max_steps`` stops early (the tests take a few steps).
     """
+    check_size("pretrain_source", "epochs", epochs, "a number of passes over the digits")
+    check_size("pretrain_source", "batch_size", batch_size, "a number of digits per step")
+    if max_steps is not None:
+        check_size("pretrain_source", "max_steps", max_steps, "a number of steps")
+    _check_lr("pretrain_source", "lr", lr)
     torch.manual_seed(seed)
     model = source_cnn(len(SOURCE_CLASSES))
     gen = torch.Generator().manual_seed(seed)

@@ -350,35 +350,50 @@ def imagenet_checkpoint() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / IMAGENET_RESNET18_FILE
 
 
-def imagenet_missing_message(path: Path) -> str:
-    """What to do when the ImageNet weights are not on disk."""
-    return (f"ImageNet weights for ResNet-18 not found at {path}: the ImageNet part is skipped (the course never "
-            "downloads anything by itself).\nTo run it, fetch the weights once while online with\n"
+def imagenet_fetch_help() -> str:
+    """How to get torchvision's ResNet-18 ImageNet weights onto the disk (once, online)."""
+    return ("Fetch the weights once while online with\n"
             "    python -c \"import torchvision; torchvision.models.resnet18(weights='IMAGENET1K_V1')\"\n"
             f"which saves them as {imagenet_checkpoint()}, or pass weights_path= a copy of {IMAGENET_RESNET18_FILE}.")
 
 
-def load_imagenet_resnet18(weights_path: Union[str, Path, None] = None) -> Optional[nn.Module]:
+def imagenet_missing_message(path: Path) -> str:
+    """What to do when the ImageNet weights are not on disk."""
+    return (f"ImageNet weights for ResNet-18 not found at {path}: the ImageNet part is skipped (the course never "
+            f"downloads anything by itself).\nTo run it: {imagenet_fetch_help()}")
+
+
+def load_imagenet_resnet18(weights_path: Union[str, Path, None] = None,
+                           check_sha256: bool = True) -> Optional[nn.Module]:
     """``architectures.resnet18()`` with torchvision's ImageNet weights, if they are on disk; else None.
 
-    weights_path: a state_dict file for resnet18 (default: torchvision's cache, ``imagenet_checkpoint()``,
-    whose sha256 must start with f37072fd as the file name says). Never downloads. When the file is
-    missing or is not the expected one, prints what to do and returns None. Returns the model in eval mode.
+    weights_path: a copy of torchvision's resnet18 state_dict file (default: torchvision's cache,
+    ``imagenet_checkpoint()``). Never downloads. A missing file prints what to do and returns None. Any file,
+    at either path, must have torchvision's sha256 (it starts with f37072fd, as the file name says; torchvision
+    checks the same prefix); other bytes raise data.DataIntegrityError with both hashes and how to fetch the
+    right file. check_sha256=False skips that, for a state_dict you saved yourself. Returns the model in eval mode.
     """
     path = Path(weights_path) if weights_path is not None else imagenet_checkpoint()
     if not path.is_file():
         print(imagenet_missing_message(path))
         return None
-    if weights_path is None:
-        prefix = IMAGENET_RESNET18_FILE.split("-")[1].split(".")[0]
-        actual = data.sha256_file(path)
-        if not actual.startswith(prefix):
-            print(f"{path} is not torchvision's file: its sha256 starts {actual[:8]}, not {prefix}. Delete it and "
-                  f"fetch it again.\n{imagenet_missing_message(path)}")
-            return None
+    if check_sha256:
+        _check_imagenet_sha256(path)
     model = architectures.resnet18()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
     return model.eval()
+
+
+def _check_imagenet_sha256(path: Path) -> None:
+    """Raise data.DataIntegrityError unless the file's sha256 starts with the prefix in torchvision's file name."""
+    prefix = IMAGENET_RESNET18_FILE.split("-")[1].split(".")[0]
+    actual = data.sha256_file(path)
+    if not actual.startswith(prefix):
+        raise data.DataIntegrityError(
+            f"{path} is not torchvision's {IMAGENET_RESNET18_FILE}: its sha256 is\n  actual   {actual}\nwhere "
+            f"torchvision's starts with\n  expected {prefix}...\n(a truncated download or another file). Delete "
+            f"it. {imagenet_fetch_help()}\nFor a state_dict "
+            "you saved yourself, pass check_sha256=False.")
 
 
 def digits_to_imagenet(images, size: int = 64) -> torch.Tensor:
