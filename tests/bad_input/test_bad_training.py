@@ -6,7 +6,6 @@ from bad_input_harness import Bad, assert_teaches
 from torch.utils.data import DataLoader, TensorDataset
 
 from course_lib import scratch, training
-from course_lib.diagnostics import early_stopping_epoch
 from course_lib.training import (AccuracyEvery, EarlyStopping, History, MaxSteps, Schedule, fit, fit_in_phases,
                                  full_batches, random_batches, shuffled_batches)
 
@@ -124,8 +123,8 @@ CASES = [
     # callbacks' own arguments
     Bad("EarlyStopping(patience=-1)", lambda: EarlyStopping(patience=-1), ValueError,
         says=("patience", "-1", "positive integer")),
-    Bad("early_stopping_epoch([])", lambda: early_stopping_epoch([]), ValueError,
-        says=("no validation loss", "empty", "val_loss")),
+    Bad("EarlyStopping: best_epoch before any validation loss", lambda: EarlyStopping().best_epoch, ValueError,
+        says=("no validation loss", "at least one epoch")),
     Bad("AccuracyEvery(every=0)", lambda: AccuracyEvery(X, Y, every=0), ValueError,
         says=("every", "0", "positive integer")),
     Bad("AccuracyEvery(target=90), a percentage", lambda: AccuracyEvery(X, Y, target=90), ValueError,
