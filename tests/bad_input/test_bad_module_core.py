@@ -163,6 +163,13 @@ CASES = [
     Bad("Conv2d: a CUDA-style torch tensor (requires_grad) into a scratch layer",
         lambda: scratch.Conv2d(1, 1, 3)(torch.zeros(1, 1, 5, 5, requires_grad=True)), TypeError,
         ("Conv2d input", "torch tensor", "detach()")),
+    # ------------------------------------------------------------------ the scratch generator
+    Bad("manual_seed: a string", lambda: scratch.manual_seed("0"), ValueError, ("manual_seed", "'0'", "integer"),
+        torch_does=lambda: torch.manual_seed("x")),
+    Bad("manual_seed: a negative seed (NumPy refuses it; torch wraps it)", lambda: scratch.manual_seed(-1),
+        ValueError, ("manual_seed", "-1", "non-negative")),
+    Bad("manual_seed: a fraction (torch would truncate it silently)", lambda: scratch.manual_seed(1.5), ValueError,
+        ("manual_seed", "1.5", "whole number")),
     # ------------------------------------------------------------------ state_dict
     Bad("load_state_dict: the model itself instead of its state_dict",
         lambda: scratch.Linear(2, 3).load_state_dict(scratch.Linear(2, 3)), TypeError,
