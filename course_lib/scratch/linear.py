@@ -1,6 +1,8 @@
 """``Linear`` and ``Flatten``: the fully connected layer and the reshape that feeds it."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import functional as F
@@ -71,7 +73,7 @@ class Flatten(Module):
         if start > end:
             raise ValueError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) on shape {x.shape}: start is after end.")
         self.save_for_backward(x.shape)
-        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+        return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         shape, = self.take_saved(grad_output)

@@ -19,6 +19,9 @@ from ..sizes import kernel_span, output_size, transposed_output_size
 def conv_geometry(x_shape, weight_shape, stride, padding, dilation, layer: str = "conv2d"):
     """Validate shapes and return (stride, padding, dilation, (H_out, W_out)) as pairs of ints."""
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding", 0), pair(dilation, "dilation")
+    if len(weight_shape) != 4:
+        raise ValueError(f"{layer}: weight must be (C_out, C_in, kH, kW), got shape {tuple(weight_shape)}; "
+                         f"one 2-D filter f of one channel is f[None, None].")
     n, c, h, w = x_shape
     c_out, c_in, kh, kw = weight_shape
     if c != c_in:
