@@ -41,8 +41,9 @@ def _check_probabilities(target: np.ndarray, where: str) -> None:
     outside = (target < 0) | (target > 1)
     if outside.any():
         i = np.unravel_index(int(np.flatnonzero(outside)[0]), target.shape)
+        index = ", ".join(map(str, i))
         raise ValueError(
-            f"{where}: target must hold probabilities in [0, 1] (1 = the positive class), but target[{', '.join(map(str, i))}] "
+            f"{where}: target must hold probabilities in [0, 1] (1 = the positive class), but target[{index}] "
             f"= {target[i]:g} ({int(outside.sum())} value(s) outside [0, 1]). -1/+1 labels? Use (t + 1) / 2. "
             f"Class labels 0..C-1? Use CrossEntropyLoss."
         )
@@ -126,7 +127,8 @@ def mse_loss_backward(grad_output: float, input: np.ndarray, target: np.ndarray,
 def binary_cross_entropy_with_logits(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> float:
     """BCE on logits x with targets t in [0, 1]:  L = mean(-t log sigma(x) - (1 - t) log(1 - sigma(x))).
 
-    (*), (*) -> float.  Targets outside [0, 1] are refused (torch computes a meaningless number).  Computed as  max(x, 0) - x t + log(1 + e^{-|x|}),  which never takes the log of 0.
+    (*), (*) -> float.  Computed as  max(x, 0) - x t + log(1 + e^{-|x|}),  which never takes the log of 0.
+    Targets outside [0, 1] are refused (torch computes a number that means nothing).
     """
     input, target = _check_pair(input, target, "binary_cross_entropy_with_logits")
     _check_probabilities(target, "binary_cross_entropy_with_logits")
