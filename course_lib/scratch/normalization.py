@@ -38,7 +38,8 @@ class _BatchNorm(Module):
         if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)):
             raise TypeError(f"{name}: num_features is a number of channels, a whole number; got {num_features!r}.")
         if num_features <= 0:
-            raise ValueError(f"{name} needs a positive number of features (channels), got num_features={num_features!r}.")
+            raise ValueError(f"{name} needs a positive number of features (channels), "
+                             f"got num_features={num_features!r}.")
         if check_number(eps, "eps", name) <= 0:
             raise ValueError(f"{name}: eps={eps} must be positive (torch refuses it in training too): it keeps "
                              f"1/sqrt(var + eps) finite when a channel is constant. The usual value is 1e-5.")

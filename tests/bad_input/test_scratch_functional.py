@@ -63,7 +63,8 @@ GRAD_OUTPUT = [
         says=("(2, 2, 4, 4)", "(2, 3, 6, 6)"),
         torch_does=torch_backward(lambda x: F.conv_transpose2d(x, t(2, 3, 3, 3)), (2, 2, 4, 4), (2, 2, 4, 4))),
     Bad("max_pool2d_backward: grad_output of the input's shape", lambda: sf.max_pool2d_backward(X4, X4, 2), ValueError,
-        says=("(2, 2, 4, 4)", "(2, 2, 2, 2)"), torch_does=torch_backward(lambda x: F.max_pool2d(x, 2), X4.shape, X4.shape)),
+        says=("(2, 2, 4, 4)", "(2, 2, 2, 2)"),
+        torch_does=torch_backward(lambda x: F.max_pool2d(x, 2), X4.shape, X4.shape)),
     Bad("avg_pool2d_backward: one gradient per image", lambda: sf.avg_pool2d_backward(ones(2, 1, 1, 1), X4, 2),
         ValueError, says=("(2, 1, 1, 1)", "(2, 2, 2, 2)"),
         torch_does=torch_backward(lambda x: F.avg_pool2d(x, 2), X4.shape, (2, 1, 1, 1))),
@@ -71,7 +72,8 @@ GRAD_OUTPUT = [
         ValueError, says=("(2, 2, 2)", "(2, 2, 2, 2)"),
         torch_does=torch_backward(lambda x: F.lp_pool2d(x, 2, 2), X4.shape, (2, 2, 2))),
     Bad("adaptive_avg_pool2d_backward: channels of grad_output differ",
-        lambda: sf.adaptive_avg_pool2d_backward(ones(2, 3, 1, 1), X4), ValueError, says=("(2, 3, 1, 1)", "(2, 2, 4, 4)"),
+        lambda: sf.adaptive_avg_pool2d_backward(ones(2, 3, 1, 1), X4), ValueError,
+        says=("(2, 3, 1, 1)", "(2, 2, 4, 4)"),
         torch_does=torch_backward(lambda x: F.adaptive_avg_pool2d(x, 1), X4.shape, (2, 3, 1, 1))),
     Bad("batch_norm_backward: (C,) gradient for an (N, C) output",
         lambda: sf.batch_norm_backward(ones(3), ones(4, 3), ones(3), None, True), ValueError, says=("(3,)", "(4, 3)"),
@@ -83,7 +85,8 @@ GRAD_OUTPUT = [
         says=("grad_output", "one number", "(2,)"),
         torch_does=torch_backward(lambda x: F.cross_entropy(x, torch.tensor([0, 1])), (2, 3), (2,))),
     Bad("mse_loss_backward: input and target shapes differ",
-        lambda: sf.mse_loss_backward(1.0, zeros(4, 1), zeros(4)), ValueError, says=("(4, 1)", "(4,)", "no broadcasting")),
+        lambda: sf.mse_loss_backward(1.0, zeros(4, 1), zeros(4)), ValueError,
+        says=("(4, 1)", "(4,)", "no broadcasting")),
 ]
 
 OPTIONS = [
@@ -161,7 +164,7 @@ def test_lp_pool_backward_over_a_window_of_zeros_is_zero_as_in_torch(norm_type):
     x = np.array([[[[0., 0., 1., -2.], [0., 0., 3., 0.5], [-1., 2., 0., 0.], [0., -3., 0., 0.]]]])
     x_t = torch.tensor(x, requires_grad=True)
     F.lp_pool2d(x_t, norm_type, 2).sum().backward()
-    with np.errstate(invalid="ignore"):  # p = 3: a negative sum has NumPy's power gives nan for (-20)^(1/3), as torch does
+    with np.errstate(invalid="ignore"):  # p = 3, a negative sum: (-20)^(1/3) is nan, in NumPy as in torch
         ours = sf.lp_pool2d_backward(np.ones((1, 1, 2, 2)), x, norm_type, 2)
     assert np.array_equal(np.isnan(ours), np.isnan(x_t.grad.numpy()))
     assert np.allclose(ours, x_t.grad.numpy(), equal_nan=True)

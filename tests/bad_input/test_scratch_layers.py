@@ -99,7 +99,8 @@ LAYERS: tuple[Layer, ...] = (
           ()),
     Layer("CrossEntropyLoss", lambda nn: nn.CrossEntropyLoss(), (zeros(2, 3), labels(0, 2)),
           (Refused("label out of range", (zeros(2, 3), labels(0, 3)), ValueError, ("0..2", "target[1] = 3")),
-           Refused("float labels", (zeros(2, 3), np.array([0.0, 2.0])), TypeError, ("integer class indices", "float64"))),
+           Refused("float labels", (zeros(2, 3), np.array([0.0, 2.0])), TypeError,
+                   ("integer class indices", "float64"))),
           ()),
     Layer("MSELoss", lambda nn: nn.MSELoss(), (zeros(4, 2), zeros(4, 2)),
           (Refused("target shape", (zeros(4, 3), zeros(4, 2)), ValueError, ("(4, 3)", "(4, 2)", "no broadcasting")),),
@@ -173,7 +174,8 @@ def constructor(id: str, build: Callable, error, says, torch_shape: tuple | None
         torch_does = built_and_run(build, *torch_shape)
     else:
         torch_does = lambda: build(torch.nn)  # noqa: E731
-    return Bad(id, lambda: build(scratch), error, says=says, torch_does=torch_strict(torch_does) if strict else torch_does)
+    return Bad(id, lambda: build(scratch), error, says=says,
+               torch_does=torch_strict(torch_does) if strict else torch_does)
 
 
 CONSTRUCTORS = [
