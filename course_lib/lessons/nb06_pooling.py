@@ -66,7 +66,8 @@ def pool_backward(grad_output: np.ndarray, x: np.ndarray, kind: str, kernel_size
     """dL/dx (N, C, H, W) from dL/dy (N, C, H_out, W_out) for the pooling of ``pool``.
 
     max: each window's dy goes whole to its (first) maximum; avg: every member gets dy / k^2;
-    l2: member x_i gets dy * x_i / y (its share of the window's norm y).
+    l2: member x_i gets dy * x_i / y (its share of the window's norm y); a window of zeros (y = 0) gets 0,
+    as in torch.
     """
     _check_kind(kind)
     if kind == "max":

@@ -4,6 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 
+def refuse_tensor(x, name: str):
+    """``x`` itself, unless it is a torch tensor (scratch layers compute with NumPy: say how to convert)."""
+    if hasattr(x, "detach"):
+        raise TypeError(f"{name} is a torch tensor, but scratch layers compute with NumPy arrays: pass "
+                        f"x.detach().cpu().numpy(), or build the model with backend='torch'.")
+    return x
+
+
 def as_float_array(x, name: str, integers: str = "refuse") -> np.ndarray:
     """Return ``x`` as a floating-point array, refusing torch tensors, object arrays and integer input with a hint.
 
@@ -12,10 +20,7 @@ def as_float_array(x, name: str, integers: str = "refuse") -> np.ndarray:
     times larger than the [0, 1] the course's models expect. Loss targets pass ``integers="convert"``:
     0/1 labels are natural regression and BCE targets.
     """
-    if hasattr(x, "detach"):
-        raise TypeError(f"{name} is a torch tensor, but scratch layers compute with NumPy arrays: pass "
-                        f"x.detach().cpu().numpy(), or build the model with backend='torch'.")
-    arr = np.asarray(x)
+    arr = np.asarray(refuse_tensor(x, name))
     if arr.dtype.kind in "iub" and integers == "convert":
         return arr.astype(np.float64)
     if arr.dtype.kind in "iub":
@@ -25,6 +30,67 @@ def as_float_array(x, name: str, integers: str = "refuse") -> np.ndarray:
     if arr.dtype.kind != "f":
         raise TypeError(f"{name} must be a numeric array of floats, got dtype {arr.dtype}.")
     return arr
+
+
+def positive_int(value, name: str, where: str) -> int:
+    """``value`` as an int >= 1 (a size or a count: channels, features); bools and floats are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{where}: {name} must be a whole number, got {value!r} ({type(value).__name__}). "
+                        f"Sizes count channels or features: write e.g. {name}=int(...) if you computed it.")
+    if value < 1:
+        raise ValueError(f"{where}: {name} must be positive, got {name}={value}. It is a number of channels "
+                         f"or features, so a layer with {value} of them has nothing to compute.")
+    return int(value)
+
+
+def check_number(value, name: str, where: str) -> float:
+    """``value`` as a float, or a TypeError that names the argument (a string '0.1' or None is a common slip)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{where}: {name} must be a number, got {value!r} ({type(value).__name__}).")
+    return float(value)
+
+
+def check_grad_output(grad_output, shape: tuple, where: str) -> np.ndarray:
+    """Refuse a gradient whose shape is not the forward output's ``shape`` (it would broadcast or reshape
+    into garbage); return it as an array."""
+    grad = np.asarray(grad_output)
+    if grad.shape != tuple(shape):
+        raise ValueError(
+            f"{where}: grad_output has shape {grad.shape} but the forward output has shape {tuple(shape)}; "
+            f"dL/d output has one entry per output entry, so the shapes must be equal (torch: 'Mismatch in "
+            f"shape'). Is it the gradient of another layer's output, or transposed?"
+        )
+    return grad
+
+
+def check_image_batch(x: np.ndarray, layer: str, channels: int | None = None) -> None:
+    """Refuse anything but a batch of images (N, C, H, W), with the fix that fits the shape given.
+
+    (H, W) is one grey image: x[None, None]. A rank-3 (C, H, W) whose first axis is ``channels`` is one image:
+    x[None]; otherwise a rank-3 array is a batch (N, H, W) that lost its channel axis: x[:, None].
+    """
+    if x.ndim == 4:
+        return
+    raise ValueError(f"{layer} expects a batch of images (N, C, H, W), got shape {tuple(x.shape)} "
+                     f"(rank {x.ndim}). {_missing_axis_fix(tuple(x.shape), channels)}")
+
+
+def _missing_axis_fix(shape: tuple, channels: int | None) -> str:
+    if len(shape) == 2 and channels is not None and shape[1] == channels:
+        return (f"It looks like {shape[0]} vectors of {channels} features (N, C), not images: a layer for "
+                f"features (Linear, BatchNorm1d) takes those; or reshape them back to (N, C, H, W).")
+    if len(shape) == 2:
+        return "One single-channel image (H, W)? Use x[None, None] to add the batch and channel axes."
+    if len(shape) != 3:
+        return "Reshape it to (N, C, H, W): N images of C channels of H x W pixels."
+    if channels is None or shape[0] == channels:
+        return f"One image (C, H, W)? Use x[None] to make a batch of one: shape {(1, *shape)}."
+    if channels == 1:
+        return (f"A batch of {shape[0]} one-channel images (N, H, W)? Use x[:, None] to add the channel axis: "
+                f"shape {(shape[0], 1, *shape[1:])}.")
+    return (f"The layer expects C = {channels} channels: as one image (C, H, W) this has {shape[0]} channels "
+            f"(x[None] would not help), as a batch of images without a channel axis it has 1 (x[:, None] would "
+            f"not help either). Check the layer's channel count against the data.")
 
 
 def check_ndim(x: np.ndarray, allowed: tuple[int, ...], layer: str, meaning: str) -> None:

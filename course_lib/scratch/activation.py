@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F
-from ._checks import as_float_array
+from ._checks import as_float_array, check_number
 from .module import Module
 
 
@@ -25,6 +25,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
+        check_number(negative_slope, "negative_slope", "LeakyReLU")
         self.negative_slope = negative_slope
 
     def forward(self, x: np.ndarray) -> np.ndarray:

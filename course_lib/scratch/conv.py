@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import init
-from ._checks import as_float_array, check_ndim, pair
+from ._checks import as_float_array, check_image_batch, pair, positive_int
 from .functional import convolution as C
 from .module import Module, Parameter
 
@@ -16,17 +16,21 @@ def _accumulate(layer: Module, grad_w: np.ndarray, grad_b: np.ndarray) -> None:
         layer.bias.grad += grad_b
 
 
-def _check_groups(in_channels: int, out_channels: int, groups) -> None:
-    """groups must divide both channel counts: each group maps in_channels/groups to out_channels/groups."""
+def _check_channels(in_channels, out_channels, layer: str, groups=1) -> tuple[int, int]:
+    """Both channel counts positive whole numbers, and groups dividing both: each group maps
+    in_channels/groups to out_channels/groups."""
+    in_channels = positive_int(in_channels, "in_channels", layer)
+    out_channels = positive_int(out_channels, "out_channels", layer)
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
-        raise ValueError(f"Conv2d: groups must be a positive integer, got {groups!r}.")
+        raise ValueError(f"{layer}: groups must be a positive integer, got {groups!r}.")
     for name, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
         if channels % groups:
             raise ValueError(
-                f"Conv2d: {name} must be divisible by groups, but {name} / groups = {channels} / {groups} = "
+                f"{layer}: {name} must be divisible by groups, but {name} / groups = {channels} / {groups} = "
                 f"{channels / groups:g} channels per group. Each of the {groups} groups maps in_channels / groups "
                 f"input channels to out_channels / groups output channels (groups = in_channels is depthwise)."
             )
+    return in_channels, out_channels
 
 
 class Conv2d(Module):
@@ -41,9 +45,7 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True) -> None:
         super().__init__()
-        if in_channels <= 0 or out_channels <= 0:
-            raise ValueError(f"Conv2d needs positive channel counts, got {in_channels} -> {out_channels}.")
-        _check_groups(in_channels, out_channels, groups)
+        in_channels, out_channels = _check_channels(in_channels, out_channels, "Conv2d", groups)
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding", 0)
@@ -58,7 +60,7 @@ class Conv2d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_array(x, "Conv2d input")
-        check_ndim(x, (4,), repr(self), "(N, C, H, W); for one image use x[None]")
+        check_image_batch(x, repr(self), self.in_channels)
         y, cols = C.conv2d(x, self.weight.data, None if self.bias is None else self.bias.data,
                            self.stride, self.padding, self.dilation, self.groups, return_cols=True)
         self.save_for_backward(x, cols)  # backward reuses the im2col matrix instead of rebuilding it
@@ -86,10 +88,11 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, bias: bool = True, dilation=1) -> None:
         super().__init__()
-        self.in_channels, self.out_channels = in_channels, out_channels
+        self.in_channels, self.out_channels = _check_channels(in_channels, out_channels, "ConvTranspose2d")
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding", 0)
         self.output_padding, self.dilation = pair(output_padding, "output_padding", 0), pair(dilation, "dilation")
+        C.check_output_padding(self.output_padding, self.stride, self.dilation, "ConvTranspose2d")
         self.weight = Parameter(np.empty((in_channels, out_channels, *self.kernel_size)))
         self.bias = Parameter(np.empty(out_channels)) if bias else None
         self.reset_parameters()
@@ -103,7 +106,7 @@ class ConvTranspose2d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_array(x, "ConvTranspose2d input")
-        check_ndim(x, (4,), repr(self), "(N, C, H, W); for one image use x[None]")
+        check_image_batch(x, repr(self), self.in_channels)
         self.save_for_backward(x)
         return C.conv_transpose2d(x, self.weight.data, None if self.bias is None else self.bias.data, *self._options())
 

@@ -38,6 +38,26 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6)
     return grad
 
 
+def _check_gradcheck_arguments(module: Module, x, eps: float, tol: float) -> None:
+    """float64 everywhere and a positive step: otherwise the check fails for reasons that are not the backward's."""
+    if not isinstance(module, Module):
+        raise TypeError(f"gradcheck checks a scratch Module's backward, got a {type(module).__name__}. "
+                        f"(For a torch function use torch.autograd.gradcheck.)")
+    dtypes = {"x": np.asarray(x).dtype, **{name: p.data.dtype for name, p in module.named_parameters()}}
+    low = {name: str(dtype) for name, dtype in dtypes.items() if dtype != np.float64}
+    if low:
+        raise TypeError(
+            f"gradcheck needs float64 input and parameters, got {low}: a finite difference with eps={eps} keeps "
+            f"only about 7 - 6 = 1 digit in float32, so the check would fail however right the backward is. "
+            f"Use x.astype(np.float64) and module.double()."
+        )
+    if not eps > 0:
+        raise ValueError(f"gradcheck: eps={eps} must be positive: it is the step h of (f(x + h) - f(x - h)) / 2h "
+                         f"(1e-6 is a good step in float64).")
+    if not tol >= 0:
+        raise ValueError(f"gradcheck: tol={tol} must be >= 0: it is the largest relative error accepted.")
+
+
 def gradcheck(module: Module, x: np.ndarray, target=None, eps: float = 1e-6, tol: float = 1e-6,
               seed: int = 0) -> dict[str, float]:
     """Check ``module.backward`` against finite differences for the input and every parameter.
@@ -46,6 +66,7 @@ def gradcheck(module: Module, x: np.ndarray, target=None, eps: float = 1e-6, tol
     ``backward(g)`` is its exact gradient. For a loss module, ``module(x, target)`` itself.
     Returns {"input": err, "<param name>": err, ...}; raises GradcheckError if any err > tol.
     """
+    _check_gradcheck_arguments(module, x, eps, tol)
     x = np.array(x, dtype=np.float64)
     module.zero_grad()
     if isinstance(module, _Loss):

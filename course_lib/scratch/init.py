@@ -52,12 +52,17 @@ def _rng(gen: np.random.Generator | None) -> np.random.Generator:
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None):
     """Fill with U(a, b): std = (b - a) / sqrt(12)."""
     arr = _array(tensor, "uniform_")
+    if not a <= b:
+        raise ValueError(f"init.uniform_: the range [a, b) needs a <= b, got a={a}, b={b}. "
+                         f"For a symmetric range use uniform_(w, -bound, bound).")
     return _fill(tensor, _rng(generator).uniform(a, b, arr.shape), "uniform_")
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None):
     """Fill with N(mean, std^2)."""
     arr = _array(tensor, "normal_")
+    if not std >= 0:
+        raise ValueError(f"init.normal_: std must be >= 0 (it is a spread, sqrt of the variance), got std={std}.")
     return _fill(tensor, _rng(generator).normal(mean, std, arr.shape), "normal_")
 
 
@@ -91,6 +96,15 @@ def fan_in_and_fan_out(tensor) -> tuple[int, int]:
         )
     receptive_field = math.prod(shape[2:])
     return shape[1] * receptive_field, shape[0] * receptive_field
+
+
+def _nonzero_fans(tensor, where: str) -> tuple[int, int]:
+    """fan_in and fan_out, refusing a weight with no entries (its std would divide by a zero fan)."""
+    fan_in, fan_out = fan_in_and_fan_out(tensor)
+    if fan_in == 0 or fan_out == 0:
+        raise ValueError(f"init.{where}: the weight of shape {_array(tensor, where).shape} has no entries "
+                         f"(fan_in = {fan_in}, fan_out = {fan_out}); a layer needs at least one input and output.")
+    return fan_in, fan_out
 
 
 _calculate_fan_in_and_fan_out = fan_in_and_fan_out  # torch's (private) name, for code copied from torch
@@ -135,14 +149,14 @@ def _fan(tensor, mode: str) -> int:
 # ---------------------------------------------------------------- Xavier / Glorot (2010)
 def xavier_uniform_(tensor, gain: float = 1.0, generator: np.random.Generator | None = None):
     """Fill with U(-a, a), a = sqrt(3) * std,  std = gain * sqrt(2 / (fan_in + fan_out))."""
-    fan_in, fan_out = fan_in_and_fan_out(tensor)
+    fan_in, fan_out = _nonzero_fans(tensor, "xavier_uniform_")
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -math.sqrt(3.0) * std, math.sqrt(3.0) * std, generator)
 
 
 def xavier_normal_(tensor, gain: float = 1.0, generator: np.random.Generator | None = None):
     """Fill with N(0, std^2),  std = gain * sqrt(2 / (fan_in + fan_out))."""
-    fan_in, fan_out = fan_in_and_fan_out(tensor)
+    fan_in, fan_out = _nonzero_fans(tensor, "xavier_normal_")
     std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
 

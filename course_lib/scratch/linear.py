@@ -1,11 +1,13 @@
 """``Linear`` and ``Flatten``: the fully connected layer and the reshape that feeds it."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import functional as F
 from . import init
-from ._checks import as_float_array, check_last_dim
+from ._checks import as_float_array, check_last_dim, positive_int, refuse_tensor
 from .module import Module, Parameter
 
 
@@ -18,8 +20,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        if in_features <= 0 or out_features <= 0:
-            raise ValueError(f"Linear needs positive sizes, got in_features={in_features}, out_features={out_features}.")
+        in_features, out_features = positive_int(in_features, "in_features", "Linear"), \
+            positive_int(out_features, "out_features", "Linear")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features)))
         self.bias = Parameter(np.empty(out_features)) if bias else None
@@ -48,6 +50,15 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+def _dim_index(dim: int, shape: tuple, name: str) -> int:
+    """A (possibly negative) axis of an array of ``shape`` as an index 0..ndim-1; torch's IndexError otherwise."""
+    if not -len(shape) <= dim < len(shape):
+        raise IndexError(f"Flatten: {name}={dim} is not an axis of the input of shape {shape} (rank {len(shape)}; "
+                         f"axes {-len(shape)}..{len(shape) - 1}). Flatten() keeps axis 0 as the batch: "
+                         f"give it a batch (N, ...), e.g. x[None] for one example.")
+    return dim % len(shape)
+
+
 class Flatten(Module):
     """Flatten dims start_dim..end_dim into one: (N, 1, 28, 28) -> (N, 784) with the defaults."""
 
@@ -56,13 +67,13 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
-        start = self.start_dim % x.ndim if x.ndim else 0
-        end = self.end_dim % x.ndim if x.ndim else 0
+        x = np.asarray(refuse_tensor(x, "Flatten input"))
+        start, end = (_dim_index(dim, x.shape, name) for dim, name in ((self.start_dim, "start_dim"),
+                                                                          (self.end_dim, "end_dim")))
         if start > end:
             raise ValueError(f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) on shape {x.shape}: start is after end.")
         self.save_for_backward(x.shape)
-        return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1:])
+        return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         shape, = self.take_saved(grad_output)

@@ -14,7 +14,8 @@ class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         if reduction not in ("mean", "sum"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean' or 'sum', got {reduction!r}.")
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean' or 'sum', got {reduction!r} "
+                             f"(torch's 'none', per-example losses, is not part of the scratch losses).")
         self.reduction = reduction
 
     def extra_repr(self) -> str:
@@ -27,8 +28,9 @@ class CrossEntropyLoss(_Loss):
     def forward(self, input: np.ndarray, target) -> float:
         input = as_float_array(input, "CrossEntropyLoss input")
         target = check_class_targets(input, target, "CrossEntropyLoss")
+        loss = F.cross_entropy(input, target, self.reduction)
         self.save_for_backward(input, target)
-        return F.cross_entropy(input, target, self.reduction)
+        return loss
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
         return F.cross_entropy_backward(grad_output, *self.take_saved(grad_output), self.reduction)
@@ -39,8 +41,9 @@ class MSELoss(_Loss):
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> float:
         input, target = as_float_array(input, "MSELoss input"), as_float_array(target, "MSELoss target", integers="convert")
+        loss = F.mse_loss(input, target, self.reduction)
         self.save_for_backward(input, target)
-        return F.mse_loss(input, target, self.reduction)
+        return loss
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
         return F.mse_loss_backward(grad_output, *self.take_saved(grad_output), self.reduction)
@@ -52,8 +55,9 @@ class BCEWithLogitsLoss(_Loss):
     def forward(self, input: np.ndarray, target: np.ndarray) -> float:
         input = as_float_array(input, "BCEWithLogitsLoss input")
         target = as_float_array(target, "BCEWithLogitsLoss target", integers="convert")
+        loss = F.binary_cross_entropy_with_logits(input, target, self.reduction)
         self.save_for_backward(input, target)
-        return F.binary_cross_entropy_with_logits(input, target, self.reduction)
+        return loss
 
     def backward(self, grad_output: float = 1.0) -> np.ndarray:
         input, target = self.take_saved(grad_output)

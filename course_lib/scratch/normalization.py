@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import init
-from ._checks import as_float_array, check_ndim
+from ._checks import as_float_array, check_image_batch, check_ndim, check_number
 from .functional.normalization import batch_norm, batch_norm_backward, channel_axes
 from .module import Module, Parameter
 
@@ -29,17 +29,20 @@ class _BatchNorm(Module):
     running_mean (C,) = 0, running_var (C,) = 1, num_batches_tracked () = 0, in torch's state_dict order.
     """
 
-    _ranks: tuple[int, ...] = ()
-    _layout: str = ""
+    _layout: str = ""  # the input layouts a subclass accepts; its _check_rank refuses the others
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True) -> None:
         super().__init__()
         name = type(self).__name__
-        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)) or num_features <= 0:
-            raise ValueError(f"{name} needs a positive number of features (channels), got num_features={num_features!r}.")
-        if eps < 0:
-            raise ValueError(f"{name}: eps={eps} must be >= 0; it keeps 1/sqrt(var + eps) finite when a channel is constant.")
+        if isinstance(num_features, bool) or not isinstance(num_features, (int, np.integer)):
+            raise TypeError(f"{name}: num_features is a number of channels, a whole number; got {num_features!r}.")
+        if num_features <= 0:
+            raise ValueError(f"{name} needs a positive number of features (channels), "
+                             f"got num_features={num_features!r}.")
+        if check_number(eps, "eps", name) <= 0:
+            raise ValueError(f"{name}: eps={eps} must be positive (torch refuses it in training too): it keeps "
+                             f"1/sqrt(var + eps) finite when a channel is constant. The usual value is 1e-5.")
         if momentum is not None and not 0 <= momentum <= 1:
             raise ValueError(f"{name}: momentum={momentum} must be in [0, 1] (the weight of the newest batch), or None.")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
@@ -70,7 +73,7 @@ class _BatchNorm(Module):
 
     def _check_input(self, x) -> np.ndarray:
         x = as_float_array(x, f"{type(self).__name__} input")
-        check_ndim(x, self._ranks, repr(self), self._layout)
+        self._check_rank(x)
         if x.shape[1] != self.num_features:
             raise ValueError(
                 f"{self!r} expects {self.num_features} channels in dim 1 of its {self._layout} input, "
@@ -78,6 +81,9 @@ class _BatchNorm(Module):
                 f"Is num_features the out_channels / out_features of the layer before it?"
             )
         return x
+
+    def _check_rank(self, x: np.ndarray) -> None:
+        raise NotImplementedError
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = self._check_input(x)
@@ -125,12 +131,17 @@ class _BatchNorm(Module):
 class BatchNorm1d(_BatchNorm):
     """Batch normalisation of (N, C) features (after a Linear) or (N, C, L) sequences, per channel C."""
 
-    _ranks = (2, 3)
     _layout = "(N, C) or (N, C, L)"
+
+    def _check_rank(self, x: np.ndarray) -> None:
+        hint = "; for one example of C features use x[None], though a batch of 1 has no variance" if x.ndim == 1 else ""
+        check_ndim(x, (2, 3), repr(self), self._layout + hint)
 
 
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) feature maps (after a Conv2d): statistics over N, H and W per channel."""
 
-    _ranks = (4,)
     _layout = "(N, C, H, W)"
+
+    def _check_rank(self, x: np.ndarray) -> None:
+        check_image_batch(x, repr(self), self.num_features)

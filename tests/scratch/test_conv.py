@@ -115,7 +115,7 @@ def test_float32_stays_float32(rng):
     (lambda: scratch.Conv2d(1, 8, 3, stride=0), "stride must be positive, got 0"),
     (lambda: scratch.Conv2d(1, 8, 3, padding=-1), "padding must be >= 0"),
     (lambda: scratch.Conv2d(1, 8, 2.5), "kernel_size must be an int or a pair of ints"),
-    (lambda: scratch.Conv2d(1, 2, 3)(np.zeros((1, 8, 8))), r"rank 4 \(\(N, C, H, W\); for one image use x\[None\]\)"),
+    (lambda: scratch.Conv2d(1, 2, 3)(np.zeros((1, 8, 8))), r"batch of images \(N, C, H, W\), got shape \(1, 8, 8\).*Use x\[None\]"),
     (lambda: scratch.MaxPool2d(2, padding=2)(np.zeros((1, 1, 8, 8))), r"padding \(2\) must be at most half"),
     (lambda: scratch.MaxPool2d(5)(np.zeros((1, 1, 3, 3))), "window does not fit"),
     (lambda: scratch.MaxPool2d(2, stride=-1), "stride must be positive"),

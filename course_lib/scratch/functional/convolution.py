@@ -12,13 +12,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._checks import check_ndim, pair
+from .._checks import check_grad_output, check_image_batch, pair
 from ..sizes import kernel_span, output_size, transposed_output_size
 
 
 def conv_geometry(x_shape, weight_shape, stride, padding, dilation, layer: str = "conv2d"):
     """Validate shapes and return (stride, padding, dilation, (H_out, W_out)) as pairs of ints."""
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding", 0), pair(dilation, "dilation")
+    if len(weight_shape) != 4:
+        raise ValueError(f"{layer}: weight must be (C_out, C_in, kH, kW), got shape {tuple(weight_shape)}; "
+                         f"one 2-D filter f of one channel is f[None, None].")
     n, c, h, w = x_shape
     c_out, c_in, kh, kw = weight_shape
     if c != c_in:
@@ -98,9 +101,9 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
     (N, C, H, W), (C_out, C / groups, kH, kW), (C_out,) -> (N, C_out, H_out, W_out).
     With return_cols, also the im2col matrix (one per group), so that a layer can reuse it in its backward pass.
     """
+    check_image_batch(x, "conv2d", weight.shape[1] * groups)
     if groups != 1:
         return _conv2d_groups(x, weight, bias, stride, padding, dilation, groups, return_cols)
-    check_ndim(x, (4,), "conv2d", "(N, C, H, W); for one image use x[None]")
     stride, padding, dilation, out_hw = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     cols = im2col(_pad(x, padding), weight.shape[2:], stride, dilation, out_hw)
     y = weight.reshape(weight.shape[0], -1) @ cols  # (C_out, N H_out W_out)
@@ -110,6 +113,13 @@ def conv2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
     return (y, cols) if return_cols else y
 
 
+def _check_conv_grad_output(grad_output, x_shape, weight_shape, stride, padding, dilation, groups=1) -> None:
+    """grad_output must have conv2d's output shape (N, C_out, H_out, W_out): no broadcasting in a backward pass."""
+    c_out, c_per_group, kh, kw = weight_shape
+    *_, out_hw = conv_geometry(x_shape, (c_out, c_per_group * groups, kh, kw), stride, padding, dilation)
+    check_grad_output(grad_output, (x_shape[0], c_out, *out_hw), "conv2d_backward")
+
+
 def conv2d_backward(grad_output: np.ndarray, x: np.ndarray, weight: np.ndarray,
                     stride=1, padding=0, dilation=1, groups: int = 1, cols: np.ndarray | None = None):
     """Gradients of conv2d: returns (dx (N, C, H, W), dW (C_out, C, kH, kW), db (C_out,)).
@@ -117,6 +127,7 @@ def conv2d_backward(grad_output: np.ndarray, x: np.ndarray, weight: np.ndarray,
     With dY as a matrix (C_out, N H_out W_out):  dW = dY cols^T,  d cols = W^T dY,  dx = col2im(d cols).
     ``cols`` is the forward pass's im2col matrix, recomputed when not given.
     """
+    _check_conv_grad_output(grad_output, x.shape, weight.shape, stride, padding, dilation, groups)
     if groups != 1:
         return _conv2d_groups_backward(grad_output, x, weight, stride, padding, dilation, groups, cols)
     stride, padding, dilation, out_hw = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
@@ -136,7 +147,7 @@ def conv2d_loops(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = No
 
     y[n, o, i, j] = b[o] + sum_{c, u, v} w[o, c, u, v] * x_pad[n, c, S i + D u, S j + D v]
     """
-    check_ndim(x, (4,), "conv2d_loops", "(N, C, H, W)")
+    check_image_batch(x, "conv2d_loops", weight.shape[1])
     stride, padding, dilation, (ho, wo) = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     x_pad = _pad(x, padding)
     n_images, c_out, c_in, kh, kw = x.shape[0], *weight.shape
@@ -158,6 +169,7 @@ def conv2d_loops(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = No
 def conv2d_loops_backward(grad_output: np.ndarray, x: np.ndarray, weight: np.ndarray,
                           stride: int = 1, padding: int = 0, dilation: int = 1):
     """The chain rule for each term of the sum: every product w * x sends dy * x to dw and dy * w to dx."""
+    _check_conv_grad_output(grad_output, x.shape, weight.shape, stride, padding, dilation)
     stride, padding, dilation, (ho, wo) = conv_geometry(x.shape, weight.shape, stride, padding, dilation)
     x_pad = _pad(x, padding)
     grad_x_pad, grad_w = np.zeros_like(x_pad), np.zeros_like(weight)
@@ -182,6 +194,18 @@ def conv2d_loops_backward(grad_output: np.ndarray, x: np.ndarray, weight: np.nda
 # y (N, C_out, H_out, W_out) with H_out = (H - 1) S - 2P + D (kH - 1) + output_padding + 1.
 
 
+def check_output_padding(output_padding, stride, dilation, where: str) -> None:
+    """torch's rule: output_padding < max(stride, dilation) along each axis. output_padding picks one of the
+    S input sizes that a stride-S convolution maps to the same output size, so it only ranges over 0..S-1."""
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(
+                f"{where}: output_padding ({op}) must be smaller than stride ({s}) or dilation ({d}): it chooses "
+                f"among the {max(s, d)} output sizes that fold back to the same input size. Use output_padding < "
+                f"{max(s, d)}, or a larger stride."
+            )
+
+
 def conv_transpose_output_hw(x_shape, weight_shape, stride, padding, output_padding, dilation):
     """Output (H_out, W_out) of conv_transpose2d, with torch's rule output_padding < max(stride, dilation)."""
     stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding", 0), pair(dilation, "dilation")
@@ -191,11 +215,9 @@ def conv_transpose_output_hw(x_shape, weight_shape, stride, padding, output_padd
             f"conv_transpose2d: the input has {x_shape[1]} channels (shape {tuple(x_shape)}) but the weight "
             f"{tuple(weight_shape)} = (C_in, C_out, kH, kW) expects C_in = {weight_shape[0]}."
         )
-    out = []
-    for size, k, s, p, op, d in zip(x_shape[2:], weight_shape[2:], stride, padding, output_padding, dilation):
-        if op >= max(s, d):
-            raise ValueError(f"conv_transpose2d: output_padding ({op}) must be smaller than stride ({s}) or dilation ({d}).")
-        out.append(transposed_output_size(size, k, s, p, op, d))
+    check_output_padding(output_padding, stride, dilation, "conv_transpose2d")
+    out = [transposed_output_size(size, k, s, p, op, d)
+           for size, k, s, p, op, d in zip(x_shape[2:], weight_shape[2:], stride, padding, output_padding, dilation)]
     if min(out) <= 0:
         raise ValueError(f"conv_transpose2d: the output size {tuple(out)} is not positive; padding is too large.")
     return stride, padding, dilation, tuple(out)
@@ -204,7 +226,7 @@ def conv_transpose_output_hw(x_shape, weight_shape, stride, padding, output_padd
 def conv_transpose2d(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None,
                      stride=1, padding=0, output_padding=0, dilation=1) -> np.ndarray:
     """y = the input-gradient of conv2d(y; weight) applied to x: each input pixel stamps a scaled kernel."""
-    check_ndim(x, (4,), "conv_transpose2d", "(N, C, H, W); for one image use x[None]")
+    check_image_batch(x, "conv_transpose2d", weight.shape[0])
     stride, padding, dilation, out_hw = conv_transpose_output_hw(
         x.shape, weight.shape, stride, padding, output_padding, dilation)
     y_shape = (x.shape[0], weight.shape[1], *out_hw)
@@ -228,8 +250,9 @@ def conv_transpose2d_backward(grad_output: np.ndarray, x: np.ndarray, weight: np
     Seen as a convolution from y-space to x-space, y = conv_transpose2d(x) has x in the role of dY and
     grad_output in the role of the convolution's input: so dW = x-matrix im2col(grad_output)^T.
     """
-    stride, padding, dilation, _ = conv_transpose_output_hw(
+    stride, padding, dilation, out_hw = conv_transpose_output_hw(
         x.shape, weight.shape, stride, padding, output_padding, dilation)
+    check_grad_output(grad_output, (x.shape[0], weight.shape[1], *out_hw), "conv_transpose2d_backward")
     cols = im2col(_pad(grad_output, padding), weight.shape[2:], stride, dilation, x.shape[2:])
     x_matrix = x.transpose(1, 0, 2, 3).reshape(weight.shape[0], -1)  # (C_in, N H W)
     grad_x = (weight.reshape(weight.shape[0], -1) @ cols).reshape(weight.shape[0], x.shape[0], *x.shape[2:])

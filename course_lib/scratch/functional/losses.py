@@ -12,6 +12,43 @@ from .._checks import as_float_array, check_class_targets, check_same_shape
 from .dense import log_softmax, sigmoid, softmax
 
 
+def _check_batch(input: np.ndarray, where: str) -> None:
+    """A loss averages over examples: an empty batch has no mean (torch returns nan; say why instead)."""
+    if np.size(input) == 0:
+        raise ValueError(f"{where}: the input is empty (shape {np.shape(input)}), so the loss would be the mean of "
+                         f"nothing (nan). Check the batch slicing: a batch needs at least one example.")
+
+
+def _check_scalar_grad(grad_output, where: str) -> None:
+    """A loss is one number, so dL_total/dL is one number too: an array here would broadcast into the gradient."""
+    if np.ndim(grad_output) != 0:
+        raise ValueError(f"{where}: grad_output is dL_total/d loss, one number (1.0 when the loss is the last "
+                         f"step), got an array of shape {np.shape(grad_output)}.")
+
+
+def _check_pair(input, target, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """input (float) and target (floats, 0/1 integers converted) of the same, non-empty shape."""
+    input = as_float_array(input, f"{where} input")
+    target = as_float_array(target, f"{where} target", integers="convert")
+    check_same_shape(input, target, "input", "target", where)
+    _check_batch(input, where)
+    return input, target
+
+
+def _check_probabilities(target: np.ndarray, where: str) -> None:
+    """BCE targets are probabilities: a target outside [0, 1] (a class label 2, a -1/+1 label) gives a loss that
+    means nothing; torch computes it anyway, the scratch loss refuses."""
+    outside = (target < 0) | (target > 1)
+    if outside.any():
+        i = np.unravel_index(int(np.flatnonzero(outside)[0]), target.shape)
+        index = ", ".join(map(str, i))
+        raise ValueError(
+            f"{where}: target must hold probabilities in [0, 1] (1 = the positive class), but target[{index}] "
+            f"= {target[i]:g} ({int(outside.sum())} value(s) outside [0, 1]). -1/+1 labels? Use (t + 1) / 2. "
+            f"Class labels 0..C-1? Use CrossEntropyLoss."
+        )
+
+
 def _reduce(per_element: np.ndarray, reduction: str, where: str) -> float:
     if reduction == "mean":
         return float(per_element.mean())
@@ -28,12 +65,15 @@ def cross_entropy(input: np.ndarray, target, reduction: str = "mean") -> float:
     """Softmax cross-entropy  L = -(1/N) sum_n log softmax(s_n)[y_n].   (N, C) logits, (N,) labels -> float."""
     input = as_float_array(input, "cross_entropy input")
     target = check_class_targets(input, target, "cross_entropy")
+    _check_batch(input, "cross_entropy")
     picked = log_softmax(input)[np.arange(len(target)), target]
     return _reduce(-picked, reduction, "cross_entropy")
 
 
 def cross_entropy_backward(grad_output: float, input: np.ndarray, target, reduction: str = "mean") -> np.ndarray:
     """dL/ds = grad_output * (softmax(s) - onehot(y)) / N  (no / N with reduction="sum").   (), (N, C), (N,) -> (N, C)."""
+    _check_scalar_grad(grad_output, "cross_entropy_backward")
+    target = check_class_targets(input, target, "cross_entropy_backward")
     grad = softmax(input)
     grad[np.arange(len(target)), target] -= 1.0
     return grad * (grad_output * _reduction_scale(len(target), reduction))
@@ -47,6 +87,7 @@ def hinge_loss(scores: np.ndarray, target, margin: float = 1.0) -> float:
     """
     scores = as_float_array(scores, "hinge_loss scores")
     target = check_class_targets(scores, target, "hinge_loss")
+    _check_batch(scores, "hinge_loss")
     return float(_hinge_margins(scores, target, margin).sum(axis=1).mean())
 
 
@@ -62,6 +103,8 @@ def hinge_loss_backward(grad_output: float, scores: np.ndarray, target, margin: 
 
     (), (N, C), (N,) -> (N, C).
     """
+    _check_scalar_grad(grad_output, "hinge_loss_backward")
+    target = check_class_targets(scores, target, "hinge_loss_backward")
     rows = np.arange(len(target))
     violated = (_hinge_margins(scores, target, margin) > 0).astype(scores.dtype)
     violated[rows, target] = -violated.sum(axis=1)
@@ -70,12 +113,14 @@ def hinge_loss_backward(grad_output: float, scores: np.ndarray, target, margin: 
 
 def mse_loss(input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> float:
     """Mean squared error  L = mean((input - target)^2)  over every element.   (*), (*) -> float."""
-    check_same_shape(np.asarray(input), np.asarray(target), "input", "target", "mse_loss")
+    input, target = _check_pair(input, target, "mse_loss")
     return _reduce((input - target) ** 2, reduction, "mse_loss")
 
 
 def mse_loss_backward(grad_output: float, input: np.ndarray, target: np.ndarray, reduction: str = "mean") -> np.ndarray:
     """dL/d input = grad_output * 2 (input - target) / (number of elements).   (), (*), (*) -> (*)."""
+    _check_scalar_grad(grad_output, "mse_loss_backward")
+    input, target = _check_pair(input, target, "mse_loss_backward")
     return 2.0 * (input - target) * (grad_output * _reduction_scale(np.size(input), reduction))
 
 
@@ -83,8 +128,10 @@ def binary_cross_entropy_with_logits(input: np.ndarray, target: np.ndarray, redu
     """BCE on logits x with targets t in [0, 1]:  L = mean(-t log sigma(x) - (1 - t) log(1 - sigma(x))).
 
     (*), (*) -> float.  Computed as  max(x, 0) - x t + log(1 + e^{-|x|}),  which never takes the log of 0.
+    Targets outside [0, 1] are refused (torch computes a number that means nothing).
     """
-    check_same_shape(np.asarray(input), np.asarray(target), "input", "target", "binary_cross_entropy_with_logits")
+    input, target = _check_pair(input, target, "binary_cross_entropy_with_logits")
+    _check_probabilities(target, "binary_cross_entropy_with_logits")
     per_element = np.maximum(input, 0.0) - input * target + np.log1p(np.exp(-np.abs(input)))
     return _reduce(per_element, reduction, "binary_cross_entropy_with_logits")
 
@@ -92,4 +139,6 @@ def binary_cross_entropy_with_logits(input: np.ndarray, target: np.ndarray, redu
 def binary_cross_entropy_with_logits_backward(grad_output: float, input: np.ndarray, target: np.ndarray,
                                               reduction: str = "mean") -> np.ndarray:
     """dL/dx = grad_output * (sigma(x) - t) / (number of elements).   (), (*), (*) -> (*)."""
+    _check_scalar_grad(grad_output, "binary_cross_entropy_with_logits_backward")
+    input, target = _check_pair(input, target, "binary_cross_entropy_with_logits_backward")
     return (sigmoid(input) - target) * (grad_output * _reduction_scale(np.size(input), reduction))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_grad_output
+
 
 def channel_axes(x: np.ndarray) -> tuple[int, ...]:
     """Every axis but the channel axis 1: (0,) for (N, C), (0, 2) for (N, C, L), (0, 2, 3) for (N, C, H, W)."""
@@ -18,6 +20,18 @@ def _per_channel(v: np.ndarray, ndim: int) -> np.ndarray:
     return v.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def _check_statistics(input: np.ndarray, per_channel: dict) -> None:
+    """Every per-channel vector must have one entry per channel C = input.shape[1] (no broadcasting)."""
+    if np.ndim(input) < 2:
+        raise ValueError(f"batch_norm: input must be (N, C, *) with the channels on axis 1, got shape "
+                         f"{np.shape(input)}; one example of C features is x[None].")
+    channels = input.shape[1]
+    for name, v in per_channel.items():
+        if v is not None and np.shape(v) != (channels,):
+            raise ValueError(f"batch_norm: {name} has shape {np.shape(v)} but the input {tuple(input.shape)} has "
+                             f"C = {channels} channels on axis 1: {name} must have shape ({channels},).")
+
+
 def batch_norm(input: np.ndarray, mean: np.ndarray, var: np.ndarray, weight: np.ndarray | None = None,
                bias: np.ndarray | None = None, eps: float = 1e-5, return_saved: bool = False):
     """y = weight * (x - mean) / sqrt(var + eps) + bias, per channel.   (N, C, *), (C,) x 4 -> (N, C, *).
@@ -25,6 +39,7 @@ def batch_norm(input: np.ndarray, mean: np.ndarray, var: np.ndarray, weight: np.
     With return_saved, also what batch_norm_backward needs: xhat = (x - mean) / sqrt(var + eps)
     (N, C, *) and inv_std = 1 / sqrt(var + eps) (C,).
     """
+    _check_statistics(input, {"mean": mean, "var": var, "weight": weight, "bias": bias})
     inv_std = 1.0 / np.sqrt(var + eps)
     xhat = (input - _per_channel(mean, input.ndim)) * _per_channel(inv_std, input.ndim)
     y = xhat if weight is None else xhat * _per_channel(weight, input.ndim)
@@ -44,6 +59,7 @@ def batch_norm_backward(grad_output: np.ndarray, xhat: np.ndarray, inv_std: np.n
 
     Returns dx, dweight, dbias; batch_stats says which of the two formulas applies.
     """
+    check_grad_output(grad_output, np.shape(xhat), "batch_norm_backward")
     axes, nd = channel_axes(grad_output), grad_output.ndim
     dbias = grad_output.sum(axis=axes)
     dweight = (grad_output * xhat).sum(axis=axes)

@@ -10,9 +10,33 @@ import math
 
 import numpy as np
 
-from .._checks import check_ndim, pair
+from .._checks import check_grad_output, check_image_batch, check_number, pair
 from ..sizes import output_size
 from .convolution import _pad, _unpad
+
+
+def check_pool_padding(kernel, padding, where: str) -> None:
+    """torch's rule for pooling: padding <= kernel_size / 2, so that every window holds a real pixel."""
+    for k, p in zip(kernel, padding):
+        if 2 * p > k:
+            raise ValueError(f"{where}: padding ({p}) must be at most half the kernel size ({k}), as in torch: "
+                             f"a wider padding makes windows of padding only. Use padding <= {k // 2}.")
+
+
+def check_norm_type(norm_type, where: str) -> float:
+    """LP pooling's p: a finite, non-zero number (p = 0 would divide by zero in the 1/p root)."""
+    p = check_number(norm_type, "norm_type", where)
+    if p == 0:
+        raise ValueError(f"{where}: norm_type must be a non-zero value, got {norm_type!r}: the output is "
+                         f"(sum x^p)^(1/p). Use 2 for L2 pooling, 1 for a sum.")
+    if not math.isfinite(p):
+        raise ValueError(f"{where}: norm_type={norm_type!r} is not supported here; p = inf is max pooling of |x|: "
+                         f"use MaxPool2d on np.abs(x).")
+    return p
+
+
+def _check_pool_grad(grad_output, x_shape, out_hw, where: str) -> None:
+    check_grad_output(grad_output, (*x_shape[:2], *out_hw), where)
 
 
 def pool_geometry(x_shape, kernel_size, stride, padding, layer: str):
@@ -20,10 +44,9 @@ def pool_geometry(x_shape, kernel_size, stride, padding, layer: str):
     kernel = pair(kernel_size, "kernel_size")
     stride = kernel if stride is None else pair(stride, "stride")
     padding = pair(padding, "padding", 0)
+    check_pool_padding(kernel, padding, layer)
     out = []
     for size, k, s, p, axis in zip(x_shape[2:], kernel, stride, padding, ("height", "width")):
-        if 2 * p > k:
-            raise ValueError(f"{layer}: padding ({p}) must be at most half the kernel size ({k}), as in torch.")
         if k > size + 2 * p:
             raise ValueError(f"{layer}: the {k}-pixel window does not fit in the padded {axis} {size} + 2*{p}.")
         out.append(output_size(size, k, s, p))
@@ -75,13 +98,13 @@ def max_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, return_indice
     With return_indices, also the window offset u * kW + v of each maximum (used by the backward pass),
     in the smallest unsigned integer type that holds kH * kW.
     """
-    check_ndim(x, (4,), "max_pool2d", "(N, C, H, W)")
+    check_image_batch(x, "max_pool2d")
     kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
     x_pad = _pad(x, padding, value=-np.inf)
     best = np.empty((*x.shape[:2], *out_hw), dtype=x.dtype)
     where = np.empty(best.shape, dtype=np.min_scalar_type(kernel[0] * kernel[1]))
     # a few images at a time (about 64K outputs), so that the running maxima stay in the CPU's cache
-    step = max(1, 2**16 // best[0].size)
+    step = max(1, 2**16 // max(1, math.prod(best.shape[1:])))
     for n in range(0, x.shape[0], step):
         best[n:n + step], where[n:n + step] = _window_max(x_pad[n:n + step], kernel, stride, out_hw, where.dtype)
     return (best, where) if return_indices else best
@@ -102,7 +125,8 @@ def max_pool2d_backward(grad_output: np.ndarray, x: np.ndarray, kernel_size, str
 
     ``indices`` are the forward pass's window offsets of the maxima (recomputed when not given).
     """
-    kernel, stride, padding, _ = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
+    kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "max_pool2d")
+    _check_pool_grad(grad_output, x.shape, out_hw, "max_pool2d_backward")
     where = indices if indices is not None else max_pool2d(x, kernel_size, stride, padding, return_indices=True)[1]
     pad_shape = (*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1])
     grad_pad = np.zeros(pad_shape, dtype=grad_output.dtype)
@@ -129,7 +153,7 @@ def _avg_divisor(x_shape, kernel, stride, padding, out_hw, count_include_pad: bo
 
 def avg_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> np.ndarray:
     """y = mean of each window (zero padding counted in the mean unless count_include_pad=False)."""
-    check_ndim(x, (4,), "avg_pool2d", "(N, C, H, W)")
+    check_image_batch(x, "avg_pool2d")
     kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "avg_pool2d")
     divisor = _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad, x.dtype)
     return _window_sum(_pad(x, padding), kernel, stride, out_hw) / divisor
@@ -138,6 +162,7 @@ def avg_pool2d(x: np.ndarray, kernel_size, stride=None, padding=0, count_include
 def avg_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0, count_include_pad: bool = True):
     """Each window shares its gradient equally: every member gets dy / (window size)."""
     kernel, stride, padding, out_hw = pool_geometry(x.shape, kernel_size, stride, padding, "avg_pool2d")
+    _check_pool_grad(grad_output, x.shape, out_hw, "avg_pool2d_backward")
     share = grad_output / _avg_divisor(x.shape, kernel, stride, padding, out_hw, count_include_pad,
                                        grad_output.dtype)
     grad_pad = np.zeros((*x.shape[:2], x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]), dtype=share.dtype)
@@ -149,21 +174,29 @@ def avg_pool2d_backward(grad_output, x, kernel_size, stride=None, padding=0, cou
 
 def lp_pool2d(x: np.ndarray, norm_type: float, kernel_size, stride=None) -> np.ndarray:
     """y = (sum over the window of x^p)^(1/p); p = 2 is L2 pooling, sqrt of the sum of squares."""
-    check_ndim(x, (4,), "lp_pool2d", "(N, C, H, W)")
+    p = check_norm_type(norm_type, "lp_pool2d")
+    check_image_batch(x, "lp_pool2d")
     kernel, stride, _, out_hw = pool_geometry(x.shape, kernel_size, stride, 0, "lp_pool2d")
-    return _window_sum(x ** norm_type, kernel, stride, out_hw) ** (1.0 / norm_type)
+    return _window_sum(x ** p, kernel, stride, out_hw) ** (1.0 / p)
 
 
 def lp_pool2d_backward(grad_output, x, norm_type: float, kernel_size, stride=None):
-    """dy/dx = x^(p-1) * y^(1-p) for each member x of a window with output y."""
+    """dy/dx = x^(p-1) * y^(1-p) for each member x of a window with output y.
+
+    A window whose sum of x^p is 0 (all zeros, for even p) has no direction to move: its gradient is 0,
+    as in torch (the formula would give 0 * inf = nan there).
+    """
+    p = check_norm_type(norm_type, "lp_pool2d_backward")
     kernel, stride, _, out_hw = pool_geometry(x.shape, kernel_size, stride, 0, "lp_pool2d")
-    y = lp_pool2d(x, norm_type, kernel_size, stride)
-    upstream = grad_output * y ** (1.0 - norm_type)
+    _check_pool_grad(grad_output, x.shape, out_hw, "lp_pool2d_backward")
+    y = lp_pool2d(x, p, kernel_size, stride)
+    nonzero = y != 0
+    upstream = np.where(nonzero, grad_output * np.where(nonzero, y, 1.0) ** (1.0 - p), 0.0)
     grad = np.zeros_like(x, dtype=upstream.dtype)
     for u in range(kernel[0]):
         for v in range(kernel[1]):
             _offset_view(grad, u, v, stride, out_hw)[...] += upstream
-    return grad * x ** (norm_type - 1.0)
+    return grad * x ** (p - 1.0)
 
 
 def _adaptive_bounds(size: int, out: int) -> list[tuple[int, int]]:
@@ -173,7 +206,7 @@ def _adaptive_bounds(size: int, out: int) -> list[tuple[int, int]]:
 
 def adaptive_avg_pool2d(x: np.ndarray, output_size) -> np.ndarray:
     """Average pooling to a fixed output size; output_size=1 is global average pooling (the mean of each map)."""
-    check_ndim(x, (4,), "adaptive_avg_pool2d", "(N, C, H, W)")
+    check_image_batch(x, "adaptive_avg_pool2d")
     oh, ow = pair(output_size, "output_size")
     rows, cols = _adaptive_bounds(x.shape[2], oh), _adaptive_bounds(x.shape[3], ow)
     y = np.empty((*x.shape[:2], oh, ow), dtype=x.dtype)
@@ -185,6 +218,11 @@ def adaptive_avg_pool2d(x: np.ndarray, output_size) -> np.ndarray:
 
 def adaptive_avg_pool2d_backward(grad_output: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Each output cell spreads dy / (cell area) over the pixels it averaged."""
+    grad_output = np.asarray(grad_output)
+    if grad_output.ndim != 4 or grad_output.shape[:2] != x.shape[:2]:
+        raise ValueError(f"adaptive_avg_pool2d_backward: grad_output has shape {grad_output.shape} but the input "
+                         f"has shape {tuple(x.shape)}: it must be (N, C, H_out, W_out) = ({x.shape[0]}, "
+                         f"{x.shape[1]}, H_out, W_out), the shape of the forward output.")
     oh, ow = grad_output.shape[2:]
     grad = np.zeros_like(x, dtype=grad_output.dtype)
     for i, (r0, r1) in enumerate(_adaptive_bounds(x.shape[2], oh)):

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_grad_output
 from ..random import generator
 
 
 def check_dropout_probability(p) -> float:
     """p as a float in [0, 1), or an error that says what p means."""
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0 <= p < 1:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p < 1:
         raise ValueError(
             f"Dropout probability p must be in [0, 1), got {p!r}. p is the fraction of values set to zero "
             f"(p=0.5 drops half); p=1 would drop everything and the scale 1/(1 - p) would be infinite."
@@ -37,4 +38,6 @@ def dropout(input: np.ndarray, p: float = 0.5, training: bool = True, return_mas
 
 def dropout_backward(grad_output: np.ndarray, mask) -> np.ndarray:
     """dx = dy * mask: the gradient flows only through the kept values, scaled like them.   (*), (*) -> (*)."""
+    if np.ndim(mask):  # the scalar mask 1.0 (nothing dropped) fits any shape
+        check_grad_output(grad_output, np.shape(mask), "dropout_backward")
     return grad_output * mask
