@@ -28,6 +28,7 @@ adaptive average pools make every larger size give the same head.
 """
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from typing import Optional, Union
 
@@ -38,7 +39,7 @@ from torch import nn
 from . import models
 from .conv_arithmetic import exact_output_size
 from .models import check_size, init_
-from .scratch.sizes import kernel_span, output_size
+from .scratch.sizes import kernel_span
 
 __all__ = [
     "init_weights", "check_images",
@@ -130,7 +131,7 @@ def _size_formula(layer: nn.Module, hw: tuple[int, ...]) -> str:
                   (layer.kernel_size, layer.stride, layer.padding, getattr(layer, "dilation", 1)))
     w = hw[axis]
     exact = exact_output_size(w, k, s, p, d)
-    rounded = output_size(w, k, s, p, d, ceil_mode=getattr(layer, "ceil_mode", False))
+    rounded = math.ceil(exact) if getattr(layer, "ceil_mode", False) else math.floor(exact)
     return (f"its input is {hw[0]}x{hw[1]} and O = (W - F_eff + 2P)/S + 1 = ({w} - {kernel_span(k, d)} + 2*{p})/{s} "
             f"+ 1 = {exact:g}, which torch rounds to {rounded}: less than one pixel")
 

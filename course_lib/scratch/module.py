@@ -17,6 +17,8 @@ from typing import Iterator
 
 import numpy as np
 
+from ._checks import check_grad_output
+
 
 class Parameter:
     """A learnable array: ``.data`` (the values) and ``.grad`` (dL/d data, same shape, starts at zero)."""
@@ -41,16 +43,12 @@ def _to_numpy(value) -> np.ndarray:
 
 
 def _check_grad_output(grad_output, output_shape: tuple | None, layer: str) -> None:
-    """Refuse a gradient that is not numeric or whose shape differs from the output's (no broadcasting)."""
+    """Refuse a gradient that is not numeric, or whose shape differs from the output's (no broadcasting)."""
     grad = np.asarray(grad_output.detach().cpu() if hasattr(grad_output, "detach") else grad_output)
     if grad.dtype.kind not in "fiu":
         raise TypeError(f"{layer}.backward: grad_output must be a numeric array (dL/d output), got {grad.dtype}.")
-    if output_shape is not None and grad.shape != output_shape:
-        raise ValueError(
-            f"{layer}.backward: grad_output has shape {grad.shape} but the output of the last forward had shape "
-            f"{output_shape}; dL/d output has one entry per output entry, so the shapes must be equal "
-            f"(torch: 'Mismatch in shape'). Is it the gradient of another layer's output, or transposed?"
-        )
+    if output_shape is not None:
+        check_grad_output(grad, output_shape, f"{layer}.backward")
 
 
 class Module:
