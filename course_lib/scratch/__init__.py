@@ -6,7 +6,8 @@
     loss = scratch.CrossEntropyLoss()(model(x), y)
 
 Bad input is refused wherever torch refuses it, with a message that names the argument and the fix. Where
-scratch differs from torch, on purpose (each difference is asserted in tests/bad_input/test_bad_differences_documented.py):
+scratch differs from torch, on purpose (each difference is asserted in
+tests/bad_input/test_bad_differences_documented.py):
 
 - Integer and boolean inputs are refused by every layer that computes (Flatten only reshapes), also those
   torch would run on integers (ReLU, Sigmoid, MaxPool2d): uint8 pixels 0..255 must be scaled to floats first,

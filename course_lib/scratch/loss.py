@@ -40,7 +40,8 @@ class MSELoss(_Loss):
     """Mean squared error between input and target of the same shape."""
 
     def forward(self, input: np.ndarray, target: np.ndarray) -> float:
-        input, target = as_float_array(input, "MSELoss input"), as_float_array(target, "MSELoss target", integers="convert")
+        input = as_float_array(input, "MSELoss input")
+        target = as_float_array(target, "MSELoss target", integers="convert")
         loss = F.mse_loss(input, target, self.reduction)
         self.save_for_backward(input, target)
         return loss
