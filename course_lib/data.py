@@ -189,6 +189,17 @@ def standardize(images, dtype=np.float64):
     return ((images.astype(dtype) / 255.0 - PIXEL_MEAN) / PIXEL_STD).astype(dtype, copy=False)
 
 
+def digit_images(split, dtype=np.float32):
+    """One split of the digits as network inputs with pixels in 0..1: x (N, 1, 28, 28) = images / 255, and labels.
+
+    Returns NumPy arrays (x in ``dtype``, labels int64 (N,)); torch models take them as they are in
+    ``training.fit``, or after ``torch.from_numpy``. Unlike ``standardize``, 0 stays background and 1 full ink,
+    so a change of epsilon to a pixel is epsilon of its full range (notebook 10's attacks).
+    """
+    images, labels = load_mnist(split)
+    return (images[:, None].astype(dtype) / 255.0).astype(dtype, copy=False), labels
+
+
 def task_digits(split, classes):
     """The digits of ``classes`` from one split, ready for a torch CNN, labels renumbered 0..len(classes)-1.
 

@@ -23,7 +23,6 @@ backward hooks refuse in-place outputs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Iterator
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -98,16 +97,6 @@ def _add_gradient(record: LayerRecord, grad_output) -> None:
     record.gradients = _subsample(g)
 
 
-def _scratch_leaves(module, prefix: str = "") -> Iterator[tuple[str, object]]:
-    """(name, layer) for every layer of a scratch Sequential, descending into nested Sequentials."""
-    for name, child in module._modules.items():
-        full = prefix + name
-        if isinstance(child, scratch.Sequential):
-            yield from _scratch_leaves(child, full + ".")
-        else:
-            yield full, child
-
-
 def record_scratch(model, x: np.ndarray, y: np.ndarray, loss_fn) -> list[LayerRecord]:
     """Forward and backward through a scratch Sequential one layer at a time, recording as it goes.
 
@@ -119,7 +108,7 @@ def record_scratch(model, x: np.ndarray, y: np.ndarray, loss_fn) -> list[LayerRe
     if not isinstance(model, scratch.Sequential):
         raise TypeError(f"record_scratch walks a scratch.Sequential layer by layer; got a {type(model).__name__}. "
                         "Wrap your layers in scratch.Sequential(...).")
-    layers = list(_scratch_leaves(model))
+    layers = [(name, m) for name, m in model.named_modules() if name and not list(m.children())]
     model.zero_grad()
     h, records = x, []
     for name, layer in layers:

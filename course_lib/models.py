@@ -195,6 +195,31 @@ def source_cnn(num_classes: int = 5, backend: str = "torch"):
     return nn.Sequential(OrderedDict(layers))     # state_dict keys "conv1.weight", ... in both backends
 
 
+def digit_cnn(num_classes: int = 10, backend: str = "torch"):
+    """Notebook 10's digit classifier, built to be looked into: 5x5 first-layer filters, 7x7 last feature maps,
+    and global average pooling before one linear layer (so its class activation map is defined):
+
+        conv1  Conv2d(1, 16, 5, padding=2)     (N, 1, 28, 28)  -> (N, 16, 28, 28)  + ReLU, MaxPool2d(2) -> 14x14
+        conv2  Conv2d(16, 32, 3, padding=1)    (N, 16, 14, 14) -> (N, 32, 14, 14)  + ReLU, MaxPool2d(2) -> 7x7
+        conv3  Conv2d(32, 64, 3, padding=1)    (N, 32, 7, 7)   -> (N, 64, 7, 7)    + ReLU
+        pool   AdaptiveAvgPool2d(1), flatten   (N, 64, 7, 7)   -> (N, 64)            the features
+        fc     Linear(64, num_classes)         the class scores (logits)
+
+    Inputs are pixels scaled to 0..1 (``data.digit_images``), so an attack's epsilon is in pixel units.
+    Parameters for 10 classes: 416 + 4,640 + 18,496 + 650 = 24,202. backend "torch" (default) or "scratch".
+    """
+    num_classes = check_size("digit_cnn", "num_classes", num_classes)
+    nn = namespace(backend)
+    layers = [
+        ("conv1", nn.Conv2d(1, 16, 5, padding=2)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(16, 32, 3, padding=1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+        ("conv3", nn.Conv2d(32, 64, 3, padding=1)), ("relu3", nn.ReLU()),
+        ("pool", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()),
+        ("fc", nn.Linear(64, num_classes)),
+    ]
+    return nn.Sequential(OrderedDict(layers))
+
+
 # ------------------------------------------------------------------------------------------ weight files
 
 

@@ -153,6 +153,12 @@ class Module:
     def children(self) -> Iterator["Module"]:
         return iter(self._modules.values())
 
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """("", self), then every submodule with its dotted name ("features", "features.0", ...), as in torch."""
+        yield prefix, self
+        for name, m in self._modules.items():
+            yield from m.named_modules(f"{prefix}.{name}" if prefix else name)
+
     def zero_grad(self) -> None:
         for p in self.parameters():
             p.grad = np.zeros_like(p.data)
