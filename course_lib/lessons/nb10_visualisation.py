@@ -1,0 +1,304 @@
+"""Notebook 10: looking inside a CNN. Its figures, widget callbacks and experiments.
+
+The methods themselves live in ``course_lib.interpret`` (public, tested against Captum); this module puts them
+side by side, runs the notebook's measurements and draws them. Every function takes a scratch model with NumPy
+arrays or a torch model (NumPy arrays are converted), like ``interpret``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from .. import interpret, scratch, training
+from ..parity import to_numpy
+from ..plots import finish, image_grid
+
+# The attribution methods with the notebook's settings: name -> method(model, x, target) -> map like x.
+OCCLUSION_WINDOW, OCCLUSION_STRIDE = 6, 2
+IG_STEPS = 50
+SMOOTHGRAD_SAMPLES, SMOOTHGRAD_SIGMA = 25, 0.15
+IG_CAPTUM_METHOD = "riemann_middle"        # Captum's name for the midpoint rule that interpret uses
+
+
+def attribution_methods() -> dict[str, Callable]:
+    """name -> method(model, x, target): the seven maps of §5, with the notebook's settings."""
+    return {
+        "saliency": interpret.saliency,
+        "guided backprop": interpret.guided_backprop,
+        "SmoothGrad": lambda m, x, t: interpret.smoothgrad(m, x, t, n=SMOOTHGRAD_SAMPLES, sigma=SMOOTHGRAD_SIGMA),
+        "CAM": interpret.class_activation_map,
+        "Grad-CAM": lambda m, x, t: interpret.grad_cam(m, "relu3", x, t),
+        "occlusion": lambda m, x, t: interpret.occlusion(m, x, t, window=OCCLUSION_WINDOW, stride=OCCLUSION_STRIDE),
+        "integrated gradients": lambda m, x, t: interpret.integrated_gradients(m, x, t, steps=IG_STEPS),
+    }
+
+
+def as_image_maps(maps, size: int = 28) -> np.ndarray:
+    """Maps (N, 1, H, W), (N, H, W) or coarser (N, h, w) as NumPy (N, size, size), upsampled bilinearly if coarse."""
+    maps = np.asarray(to_numpy(maps), dtype=np.float64)
+    if maps.ndim == 4:
+        maps = maps.sum(axis=1)
+    if maps.shape[-1] != size:
+        maps = np.asarray(to_numpy(interpret.upsample_map(maps, size)))
+    return maps
+
+
+def all_maps(model, x, y) -> dict[str, np.ndarray]:
+    """Every method's map of x for the classes y, at the input's resolution: name -> (N, 28, 28)."""
+    return {name: as_image_maps(method(model, x, y)) for name, method in attribution_methods().items()}
+
+
+def completeness_gap(model, x, y, attributions) -> np.ndarray:
+    """|sum of the attributions - (f_y(x) - f_y(0))| / |f_y(x) - f_y(0)| per example (N,): IG's completeness."""
+    n = len(y)
+    rows = np.arange(n)
+    f_x = to_numpy(interpret.scores(model, x))[rows, to_numpy(y)]
+    f_0 = to_numpy(interpret.scores(model, np.zeros_like(to_numpy(x))))[rows, to_numpy(y)]
+    total = to_numpy(attributions).reshape(n, -1).sum(axis=1)
+    return np.abs(total - (f_x - f_0)) / np.abs(f_x - f_0)
+
+
+# ------------------------------------------------------------------------------------------ figures of maps
+
+
+def _signed(ax, image: np.ndarray) -> None:
+    m = float(np.abs(image).max()) or 1.0
+    ax.imshow(image, cmap="RdBu_r", vmin=-m, vmax=m)
+
+
+def plot_maps(x, y, maps: dict[str, np.ndarray], predictions: Optional[np.ndarray] = None) -> Figure:
+    """One row per digit: the digit, then each method's map (red: for the class, blue: against)."""
+    x = np.asarray(to_numpy(x))[:, 0]
+    n, names = len(x), list(maps)
+    fig, axes = plt.subplots(n, len(names) + 1, figsize=(1.3 * (len(names) + 1), 1.35 * n), squeeze=False)
+    for i in range(n):
+        axes[i, 0].imshow(x[i], cmap="gray_r", vmin=0, vmax=1)
+        axes[i, 0].set_ylabel(f"{y[i]}", rotation=0, labelpad=10)
+        for k, name in enumerate(names):
+            _signed(axes[i, k + 1], maps[name][i])
+            if i == 0:
+                axes[0, k + 1].set_title(name, fontsize=8)
+    axes[0, 0].set_title("digit", fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return finish(fig)
+
+
+def preview(model, x, target: int) -> Figure:
+    """One digit, its saliency, Grad-CAM (relu3, upsampled) and occlusion map: the notebook's first picture."""
+    methods = attribution_methods()
+    maps = {name: as_image_maps(methods[name](model, x, target)) for name in ("saliency", "Grad-CAM", "occlusion")}
+    return plot_maps(x, [target], maps)
+
+
+def plot_randomization(table: dict[str, dict[str, float]], title: str = "") -> Figure:
+    """Rank correlation with the trained network's maps as layers are randomised from the top: one line per method.
+
+    table: method -> {'fc': r, 'conv3': r, ...}, in the order the layers were randomised (top first).
+    """
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for name, row in table.items():
+        layers = list(row)
+        ax.plot(range(len(layers)), list(row.values()), "o-", label=name)
+    ax.set_xticks(range(len(layers)), [f"up to\n{n}" for n in layers], fontsize=8)
+    ax.set(ylabel="rank correlation with\nthe trained network's map", ylim=(-0.2, 1.05),
+           xlabel="weights re-drawn at random, from the top down to",
+           title=title or "Randomisation check (Adebayo et al. 2018)")
+    ax.axhline(0, color="gray", lw=0.5)
+    ax.legend(fontsize=8, loc="upper right")
+    return finish(fig)
+
+
+def plot_projection(points, labels, title: str = "") -> Figure:
+    """A 2-D projection (N, 2) coloured by label, with each class's label at its centre."""
+    points, labels = np.asarray(to_numpy(points)), np.asarray(labels)
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=6, alpha=0.7)
+    for c in np.unique(labels):
+        centre = points[labels == c].mean(axis=0)
+        ax.text(*centre, str(c), fontsize=14, weight="bold", ha="center", va="center")
+    ax.set(title=title, xticks=[], yticks=[])
+    return finish(fig)
+
+
+# ------------------------------------------------------------------------------------------ adversarial
+
+
+def linear_classifier(x, y, epochs: int = 3, lr: float = 0.01) -> scratch.Sequential:
+    """Notebook 01's linear classifier (Flatten, Linear(784, 10), from zeros, SGD) on pixels in 0..1."""
+    model = scratch.Sequential(scratch.Flatten(), scratch.Linear(784, 10))
+    model[1].weight.data[:] = 0.0
+    model[1].bias.data[:] = 0.0
+    training.fit(model, scratch.CrossEntropyLoss(), scratch.optim.SGD(model.parameters(), lr=lr), (x, y),
+                 epochs=epochs, progress=False)
+    return model
+
+
+def linear_score_shift(model: scratch.Sequential, x: np.ndarray, cls: int, eps: float) -> float:
+    """s_cls(x + eps * sign(w_cls)) - s_cls(x) for a Flatten + Linear model, without clipping (= eps * ||w||_1)."""
+    w = model[1].weight.data[cls]
+    step = eps * np.sign(w).reshape(x.shape[1:])
+    return float(model(x + step)[0, cls] - model(x)[0, cls])
+
+
+PGD_STEPS = 10                     # PGD's settings throughout: 10 steps of eps / 4, no random start
+
+
+def attack(model, x, y, eps: float, name: str = "FGSM"):
+    """Adversarial versions of x against model: "FGSM" (one step of eps) or "PGD" (PGD_STEPS steps of eps / 4)."""
+    if name == "FGSM":
+        return interpret.fgsm(model, x, y, eps)
+    if name == "PGD":
+        return interpret.pgd(model, x, y, eps, step_size=eps / 4, steps=PGD_STEPS)
+    raise ValueError(f"attack must be 'FGSM' or 'PGD', got {name!r}.")
+
+
+def accuracy_under_attack(model, x, y, eps: Sequence[float], attacks: Sequence[str] = ("FGSM", "PGD"),
+                          ) -> dict[str, list[float]]:
+    """attack -> the accuracy on (x, y) after attacking every input with each eps (eps = 0: clean accuracy)."""
+    return {name: [training.accuracy(model, to_numpy(attack(model, x, y, e, name)) if e > 0 else x, y) for e in eps]
+            for name in attacks}
+
+
+def plot_accuracy_vs_eps(eps: Sequence[float], curves: dict[str, list[float]], title: str = "") -> Figure:
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for name, accs in curves.items():
+        ax.plot(eps, accs, "o-", label=name)
+    ax.set(xlabel="ε (per-pixel change, pixels in 0..1)", ylabel="accuracy", ylim=(0, 1.02),
+           title=title or "Validation accuracy under attack")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return finish(fig)
+
+
+def robustness_table(models: dict, x, y, eps: Sequence[float] = (0.1, 0.2)) -> dict[str, dict[str, float]]:
+    """model name -> {"clean": acc, "FGSM 0.1": acc, "PGD 0.1": acc, ...} on (x, y)."""
+    table = {}
+    for name, model in models.items():
+        row = {"clean": training.accuracy(model, x, y)}
+        for e in eps:
+            for kind in ("FGSM", "PGD"):
+                row[f"{kind} {e:g}"] = training.accuracy(model, to_numpy(attack(model, x, y, e, kind)), y)
+        table[name] = row
+    return table
+
+
+def format_robustness(table: dict[str, dict[str, float]]) -> str:
+    columns = list(next(iter(table.values())))
+    lines = [f"{'network':<12}" + "".join(f"{c:>10}" for c in columns)]
+    lines += [f"{name:<12}" + "".join(f"{row[c]:>10.1%}" for c in columns) for name, row in table.items()]
+    return "\n".join(lines)
+
+
+def probabilities(model, x) -> np.ndarray:
+    """softmax of the model's scores, as NumPy (N, K)."""
+    s = np.asarray(to_numpy(interpret.scores(model, x)), dtype=np.float64)
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def smallest_fooling_eps(model, x, y, eps_grid: Sequence[float] = tuple(np.arange(1, 31) / 100)) -> Optional[float]:
+    """The smallest eps of the grid at which FGSM changes the prediction for the single input x (1, ...)."""
+    for e in eps_grid:
+        if probabilities(model, attack(model, x, y, float(e))).argmax() != int(to_numpy(y)[0]):
+            return float(e)
+    return None
+
+
+def _attack_panels(axes, model, x, y, eps: float, name: str) -> None:
+    """Four panels: the digit, the change (red: ink added), the attacked digit, both probability bars."""
+    x_adv = np.asarray(to_numpy(attack(model, x, y, eps, name)))
+    clean, adv = probabilities(model, x)[0], probabilities(model, x_adv)[0]
+    delta = x_adv[0, 0] - np.asarray(to_numpy(x))[0, 0]
+    axes[0].imshow(np.asarray(to_numpy(x))[0, 0], cmap="gray_r", vmin=0, vmax=1)
+    axes[0].set_title(f"{clean.argmax()} ({clean.max():.0%})", fontsize=9)
+    _signed(axes[1], delta if np.abs(delta).max() > 0 else delta + 1e-12)
+    axes[1].set_title(f"change, ε = {eps:.2f}", fontsize=9)
+    axes[2].imshow(x_adv[0, 0], cmap="gray_r", vmin=0, vmax=1)
+    axes[2].set_title(f"{adv.argmax()} ({adv.max():.0%})", fontsize=9, color="red" if adv.argmax() != clean.argmax()
+                      else "black")
+    for ax in axes[:3]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[3].bar(np.arange(10) - 0.2, clean, 0.4, label="clean")
+    axes[3].bar(np.arange(10) + 0.2, adv, 0.4, label=name, color="tab:red")
+    axes[3].set(xticks=range(10), ylim=(0, 1), title="probabilities")
+    axes[3].legend(fontsize=7)
+
+
+def plot_smallest_attack(model, x, y, digit: int = 7) -> Figure:
+    """The first correctly classified `digit` in x that FGSM can fool, at the smallest eps (steps of 0.01)."""
+    for i in np.flatnonzero(np.asarray(y) == digit):
+        xi, yi = x[i:i + 1], np.asarray(y[i:i + 1])
+        if probabilities(model, xi).argmax() != digit:
+            continue
+        eps = smallest_fooling_eps(model, xi, yi)
+        if eps is not None:
+            fig, axes = plt.subplots(1, 4, figsize=(10, 2.6), gridspec_kw={"width_ratios": [1, 1, 1, 2]})
+            _attack_panels(axes, model, xi, yi, eps, "FGSM")
+            fig.suptitle(f"digit {i} of the split: the smallest FGSM ε that changes the answer is {eps:.2f}")
+            return finish(fig)
+    raise ValueError(f"no {digit} in x is fooled by FGSM with eps up to 0.3.")
+
+
+def explore_epsilon(model, x, y, index: int = 0, eps: float = 0.1, attack_name: str = "FGSM") -> Figure:
+    """The ε slider: the digit, the change, the attacked digit and the probabilities before and after."""
+    fig, axes = plt.subplots(1, 4, figsize=(10, 2.6), gridspec_kw={"width_ratios": [1, 1, 1, 2]})
+    xi, yi = x[index:index + 1], np.asarray(y[index:index + 1])
+    if eps > 0:
+        _attack_panels(axes, model, xi, yi, eps, attack_name)
+    else:
+        _attack_panels(axes, model, xi, yi, 1e-9, attack_name)
+    return finish(fig)
+
+
+def transfer_rates(source, target, x, y, eps: float = 0.2, seed: int = 0) -> dict[str, float]:
+    """How often adversarial inputs made on `source` fool `target`, against random sign noise of the same size.
+
+    Counted over the inputs both networks classify correctly when clean. FGSM on source at eps; the noise is
+    x + eps * (random +-1 per pixel), clipped to 0..1, from default_rng(seed).
+    """
+    y = np.asarray(y)
+    both = (training.outputs(source, x).argmax(1) == y) & (training.outputs(target, x).argmax(1) == y)
+    both = np.asarray(to_numpy(both))
+    xs, ys = x[both], y[both]
+    adversarial = to_numpy(attack(source, xs, ys, eps))
+    noise = np.clip(xs + eps * np.random.default_rng(seed).choice([-1.0, 1.0], size=xs.shape), 0.0, 1.0)
+    return {"fgsm": 1 - training.accuracy(target, adversarial.astype(xs.dtype), ys),
+            "noise": 1 - training.accuracy(target, noise.astype(xs.dtype), ys), "n": int(both.sum())}
+
+
+# ------------------------------------------------------------------------------------------ sanity and play
+
+
+def sanity_methods() -> dict[str, Callable]:
+    """The methods put to the randomisation check (CAM is left out: for this network it is Grad-CAM's twin)."""
+    return {name: method for name, method in attribution_methods().items() if name != "CAM"}
+
+
+def explore_method(model, x, y, index: int = 7, method: str = "Grad-CAM", target: Optional[int] = None) -> Figure:
+    """The method explorer: digit ``index`` of (x, y), and ``method``'s map for class ``target`` (None: its label)."""
+    methods = attribution_methods()
+    if method not in methods:
+        raise ValueError(f"method must be one of {list(methods)}, got {method!r}.")
+    xi = x[index:index + 1]
+    target = int(y[index]) if target is None else int(target)
+    prob = probabilities(model, xi)[0]
+    heat = as_image_maps(methods[method](model, xi, target))[0]
+    fig, axes = plt.subplots(1, 3, figsize=(8, 2.9))
+    axes[0].imshow(np.asarray(to_numpy(xi))[0, 0], cmap="gray_r", vmin=0, vmax=1)
+    axes[0].set_title(f"label {int(y[index])}, predicted {prob.argmax()} ({prob.max():.0%})", fontsize=9)
+    _signed(axes[1], heat)
+    axes[1].set_title(f"{method}, class {target}", fontsize=9)
+    axes[2].imshow(np.asarray(to_numpy(xi))[0, 0], cmap="gray_r", vmin=0, vmax=1)
+    axes[2].imshow(np.maximum(heat, 0), cmap="Reds", alpha=0.6)
+    axes[2].set_title("evidence for, over the digit", fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return finish(fig)
