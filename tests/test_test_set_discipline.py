@@ -5,8 +5,8 @@ stop at, a learning rate, a regularisation strength, which model or remedy is be
 "validation", and the test digits only report an experiment's result. This test reads every notebook's
 code and follows the test data through it:
 
-- **test data** is what ``load_mnist("test")`` or ``task_digits("test", ...)`` returns, any name with
-  "test" in it (``x_test``, ``test_acc``), and anything assigned from an expression that uses test data;
+- **test data** is what ``load_mnist("test")``, ``task_digits("test", ...)`` or ``digit_images("test")``
+  returns, any name with "test" in it (``x_test``, ``test_acc``), and anything assigned from an expression that uses test data;
 - test data must not reach a **choosing place**: a ``val=`` / ``validation=`` argument (what training
   curves, early stopping and schedules read), ``EarlyStopping(...)``, or ``max``/``min``/``sorted`` and
   ``np.argmax``/``np.argmin``/``np.argsort`` (picking the best of several results);
@@ -26,7 +26,7 @@ from test_notebooks_clean import NOTEBOOKS, cells, python, source
 ROOT = Path(__file__).parent.parent
 CHOOSING_KEYWORDS = {"val", "validation", "val_data"}
 CHOOSING_CALLS = {"max", "min", "sorted", "EarlyStopping", "argmax", "argmin", "argsort"}
-LOADERS = {"load_mnist", "task_digits"}
+LOADERS = {"load_mnist", "task_digits", "digit_images"}
 ADMISSIONS = re.compile(r"serve as (the|our) validation|slightly optimistic|test (set|digits) as (the )?validation",
                         re.IGNORECASE)
 
@@ -153,6 +153,7 @@ def test_lessons_do_not_load_the_test_split(path):
     ('assert min(r["test_acc"] for r in runs) > 0.75', None),         # an assert reports
     ('t = min(timeit.repeat(lambda: conv(x_test), number=1))', None),  # timings are ranked, not test data
     ('best = max(lrs, key=lambda lr: test_acc[lr])', "max() chooses"),
+    ('xs, ys = data.digit_images("test")\nh = fit(m, d, val=(xs, ys))', "val= gets test data"),
 ])
 def test_the_scan_finds_choices_on_test_data_and_only_those(code, problem):
     found = choices_made_on_test_data([(0, code)])
