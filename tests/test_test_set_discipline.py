@@ -6,7 +6,8 @@ stop at, a learning rate, a regularisation strength, which model or remedy is be
 code and follows the test data through it:
 
 - **test data** is what ``load_mnist("test")``, ``task_digits("test", ...)`` or ``digit_images("test")``
-  returns, any name with "test" in it (``x_test``, ``test_acc``), and anything assigned from an expression that uses test data;
+  returns, any name with "test" in it (``x_test``, ``test_acc``), and anything assigned from an expression that
+  uses test data;
 - test data must not reach a **choosing place**: a ``val=`` / ``validation=`` argument (what training
   curves, early stopping and schedules read), ``EarlyStopping(...)``, or ``max``/``min``/``sorted`` and
   ``np.argmax``/``np.argmin``/``np.argsort`` (picking the best of several results);
