@@ -25,7 +25,7 @@ from pathlib import Path
 
 from . import data
 
-REQUIRED_PACKAGES: tuple[str, ...] = ("numpy", "torch", "torchvision", "matplotlib", "ipywidgets")
+REQUIRED_PACKAGES: tuple[str, ...] = ("numpy", "torch", "torchvision", "matplotlib", "ipywidgets", "captum")
 
 # Where the course looks for torchvision's full MNIST (root/MNIST/raw/...). Set the
 # environment variable COURSE_TORCHVISION_ROOT to use another folder.
