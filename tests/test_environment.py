@@ -23,7 +23,7 @@ def test_report_on_this_machine(empty_root):
     assert report.ok and report.data_verified and report.missing_required == []
     assert report.data_sha256 == MNIST10K_SHA256
     assert report.packages["numpy"].version == np.__version__
-    assert set(report.packages) == {"numpy", "torch", "matplotlib", "ipywidgets", "torchvision"}
+    assert set(report.packages) == {"numpy", "torch", "matplotlib", "ipywidgets", "torchvision", "captum"}
     assert not report.torchvision_mnist
 
 
