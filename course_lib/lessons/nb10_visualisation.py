@@ -302,3 +302,80 @@ def explore_method(model, x, y, index: int = 7, method: str = "Grad-CAM", target
         ax.set_xticks([])
         ax.set_yticks([])
     return finish(fig)
+
+
+# ------------------------------------------------------------------------------------------ feature maps
+
+
+def plot_feature_maps(maps: dict, image, channels: int = 8) -> Figure:
+    """One row per layer: the first ``channels`` maps of one input (maps from ``interpret.feature_maps`` on a
+    batch of one), each on its own scale; the input itself on the left of the first row."""
+    names = list(maps)
+    fig, axes = plt.subplots(len(names), channels + 1, figsize=(1.1 * (channels + 1), 1.15 * len(names)),
+                             squeeze=False)
+    for row, name in enumerate(names):
+        a = np.asarray(to_numpy(maps[name]))[0]
+        axes[row, 0].text(0.5, 0.5, f"{name}\n{a.shape[1]}x{a.shape[2]}", ha="center", va="center", fontsize=8)
+        for c in range(min(channels, a.shape[0])):
+            axes[row, c + 1].imshow(a[c], cmap="viridis", interpolation="nearest")
+    for ax in axes.flat:
+        ax.axis("off")
+    axes[0, 0].imshow(np.asarray(to_numpy(image))[0], cmap="gray_r", extent=(0.15, 0.85, 0.55, 0.95), vmin=0, vmax=1)
+    axes[0, 0].set(xlim=(0, 1), ylim=(0, 1))
+    return finish(fig)
+
+
+def plot_top_patches(model, x, layers: dict[str, Sequence[int]], k: int = 6) -> Figure:
+    """For each layer and each of its listed channels, a row of the k input patches that excite it most."""
+    rows = [(name, c) for name, chans in layers.items() for c in chans]
+    fig, axes = plt.subplots(len(rows), k, figsize=(1.0 * k, 1.05 * len(rows)), squeeze=False)
+    for r, (name, channel) in enumerate(rows):
+        patches = np.asarray(to_numpy(interpret.top_patches(model, name, x, channel, k=k)))
+        for n in range(k):
+            axes[r, n].imshow(patches[n, 0], cmap="gray_r", vmin=0, vmax=1)
+            axes[r, n].set_xticks([])
+            axes[r, n].set_yticks([])
+        axes[r, 0].set_ylabel(f"{name}\nch {channel}", rotation=0, labelpad=22, fontsize=8, va="center")
+    return finish(fig)
+
+
+def explore_network(model, image, layer: str = "conv2", channel: int = 0, i: int = 7, j: int = 7) -> Figure:
+    """A CNN-Explainer-style view of any course model: one digit (C, H, W), the map of ``layer``'s ``channel``,
+    and for its unit (i, j) (clipped to the map) the receptive field on the digit and the multiply-adds that made
+    the unit's value: per input channel, the sum of window * filter; for the strongest one the window, the
+    filter and their products."""
+    x = np.asarray(to_numpy(image))[None]
+    a = np.asarray(to_numpy(interpret.feature_maps(model, x, [layer])[layer]))[0]
+    channel = min(int(channel), a.shape[0] - 1)
+    i, j = min(int(i), a.shape[1] - 1), min(int(j), a.shape[2] - 1)
+    c = interpret.unit_contributions(model, layer, x, channel, i, j)
+    products = np.asarray(to_numpy(c.products))[0]
+    per_input = products.sum(axis=(1, 2))
+    top = int(np.abs(per_input).argmax())
+    box = interpret.receptive_field(model, layer, i, j, size=x.shape[2:])
+    fig, axes = plt.subplots(2, 3, figsize=(10, 6.2))
+    axes[0, 0].imshow(x[0, 0], cmap="gray_r", vmin=0, vmax=1)
+    axes[0, 0].add_patch(Rectangle((box.left - 0.5, box.top - 0.5), box.right - box.left, box.bottom - box.top,
+                                   fill=False, color="red", lw=2))
+    axes[0, 0].set_title(f"the digit; unit ({i}, {j}) sees {box.bottom - box.top}x{box.right - box.left}", fontsize=9)
+    axes[0, 1].imshow(a[channel], cmap="viridis", interpolation="nearest")
+    axes[0, 1].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, color="red", lw=2))
+    axes[0, 1].set_title(f"{layer}, channel {channel} ({a.shape[1]}x{a.shape[2]})", fontsize=9)
+    axes[0, 2].bar(range(len(per_input)), per_input, color=["tab:red" if v > 0 else "tab:blue" for v in per_input])
+    value = float(np.asarray(to_numpy(c.output))[0])
+    axes[0, 2].set_title(f"Σ window·filter per input channel\n{per_input.sum():.3f} + bias {c.bias:.3f} = "
+                         f"{value:.3f}", fontsize=9)
+    axes[0, 2].set_xlabel("input channel")
+    window, weights = np.asarray(to_numpy(c.window))[0, top], np.asarray(to_numpy(c.weights))[top]
+    for ax, picture, title in ((axes[1, 0], window, f"input window, channel {top}"),
+                               (axes[1, 1], weights, f"filter, input channel {top}"),
+                               (axes[1, 2], products[top], f"products: sum {per_input[top]:.3f}")):
+        _signed(ax, picture)
+        ax.set_title(title, fontsize=9)
+        if picture.shape[0] <= 5:
+            for (r, q), v in np.ndenumerate(picture):
+                ax.text(q, r, f"{v:.2f}", ha="center", va="center", fontsize=7)
+    for ax in (axes[0, 0], axes[0, 1], *axes[1]):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return finish(fig)
