@@ -8,7 +8,8 @@ Only the backward differs between the two worlds:
   torch:   loss = loss_fn(model(x), y); loss.backward();                     optimizer.step()
 
 ``fit`` draws the batches (``batches=``: ``shuffled_batches`` per epoch by default, ``random_batches`` or
-``full_batches`` for a number of steps), can change each batch (``transform=``, e.g. augmentation) and calls its ``callbacks`` after
+``full_batches`` for a number of steps), can change each batch (``transform=``, e.g. augmentation;
+``perturb=``, with the model and the labels, e.g. adversarial training) and calls its ``callbacks`` after
 every step and epoch: recording for diagnostics (``diagnostics.StepLog``), learning-rate schedules
 (``Schedule``), early stopping (``EarlyStopping``), a step limit (``MaxSteps``), accuracy on held-out data
 every few steps, optionally stopping at a target (``AccuracyEvery``).
@@ -354,13 +355,12 @@ def _check_batches(batches) -> None:
                         f"arrays, e.g. batches=random_batches(64, steps=100); got {_kind(batches)}.")
 
 
-def _transformed(transform: Callable, xb):
-    """transform(xb), refused when it returns nothing or a batch of another size."""
-    out = transform(xb)
+def _transformed(name: str, out, xb):
+    """``out`` = transform(xb) or perturb(model, xb, yb), refused when it is nothing or a batch of another size."""
     if out is None:
-        raise TypeError("transform returned None (a missing return?); it must return the changed batch.")
+        raise TypeError(f"{name} returned None (a missing return?); it must return the changed batch.")
     if len(out) != len(xb):
-        raise ValueError(f"transform turned a batch of {len(xb)} inputs into {len(out)}; "
+        raise ValueError(f"{name} turned a batch of {len(xb)} inputs into {len(out)}; "
                          "it must change each input, not their number (the labels must still pair up).")
     return out
 
@@ -432,12 +432,14 @@ def _step(model, loss_fn, optimizer, xb, yb) -> tuple[float, Optional[int]]:
 
 def fit(model, loss_fn, optimizer, train, val=None, epochs: int = 10, batch_size: int = 64, seed: int = 0,
         progress: bool = True, device=None, *, batches: Optional[Batches] = None,
-        transform: Optional[Callable] = None, callbacks: Sequence[Callback] = ()) -> History:
+        transform: Optional[Callable] = None, perturb: Optional[Callable] = None,
+        callbacks: Sequence[Callback] = ()) -> History:
     """Train ``model`` on ``train = (x, y)`` for ``epochs`` passes, one ``train_step`` per mini-batch.
 
     x, y: NumPy arrays (torch models also take tensors; lists are turned into arrays). batches: which indices
     each epoch uses (default ``shuffled_batches(batch_size, seed)``); transform(xb) changes each input batch
-    (e.g. augmentation).
+    (e.g. augmentation); then perturb(model, xb, yb) changes it with the model as it is now and the labels
+    (e.g. adversarial training: ``interpret.adversarial_batch``). Both must return a batch of the same size.
     Torch models are moved to ``device`` (default: where they are). Returns a History with the mean training
     loss (and accuracy) of each epoch, every step's loss, and, if ``val`` is given, the validation loss and
     accuracy after each epoch. A callback returning True from a hook stops training there.
@@ -463,7 +465,9 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs: int = 10, batch_size
     for epoch in bar:
         start, total, correct, seen, stop = time.perf_counter(), 0.0, 0, 0, False
         for idx in batches(len(x)):
-            xb = x[idx] if transform is None else _transformed(transform, x[idx])
+            xb = x[idx] if transform is None else _transformed("transform", transform(x[idx]), x[idx])
+            if perturb is not None:
+                xb = _transformed("perturb", perturb(model, xb, y[idx]), xb)
             loss, n_correct = _step(model, loss_fn, optimizer, xb, y[idx])
             step += 1
             history.step_loss.append(loss)

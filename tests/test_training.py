@@ -206,6 +206,25 @@ def test_transform_changes_every_batch():
     assert seen == [50] * 4 and np.array_equal(model.state_dict()["1.weight"], before)   # zero input: no dW
 
 
+def test_perturb_gets_the_model_and_each_transformed_batch_with_its_labels():
+    x, y = blobs()
+    seen = []
+
+    def perturb(model, xb, yb):
+        seen.append((model, xb.copy(), yb.copy()))
+        return xb * 0.0                                       # nothing to learn from
+    scratch.manual_seed(0)
+    model = mlp([6, 3])
+    before = model.state_dict()["1.weight"].copy()
+    fit(model, scratch.CrossEntropyLoss(), scratch.optim.SGD(model.parameters(), lr=0.1), (x, y), epochs=1,
+        batch_size=50, transform=lambda xb: xb + 1.0, perturb=perturb, progress=False)
+    assert [(m, len(xb)) for m, xb, _ in seen] == [(model, 50)] * 4
+    for _, xb, yb in seen:                                    # transformed inputs, paired with their own labels
+        rows = [np.flatnonzero((x + 1.0 == row).all(1))[0] for row in xb]
+        assert np.array_equal(y[rows], yb)
+    assert np.array_equal(model.state_dict()["1.weight"], before)                        # zero input: no dW
+
+
 # ---------------------------------------------------------------- callbacks
 
 class Recorder(training.Callback):

@@ -191,7 +191,7 @@ def backprop(model, x, seed: Seed, at: Union[str, object, None] = None, guided: 
 
 def _backprop_scratch(model, x, seed, at_name, guided, keep) -> Pass:
     _check_walkable(model)
-    layers = list(leaf_layers(model).items())
+    layers = list(leaf_layers(model).items()) or [("", model)]      # a bare layer (scratch.Linear) is its own leaf
     if at_name is not None:
         layers = layers[:[name for name, _ in layers].index(at_name) + 1]
     with _scratch_grads_kept(model):

@@ -101,6 +101,8 @@ CASES = [
         says=("epoch 0", "no mini-batches", "batches=")),
     Bad("fit: a transform that returns None", lambda: fit_scratch(transform=lambda xb: None), TypeError,
         says=("transform", "None", "return")),
+    Bad("fit: a perturb that drops half the batch", lambda: fit_scratch(perturb=lambda model, xb, yb: xb[::2]),
+        ValueError, says=("perturb", "6 inputs into 3", "labels must still pair up")),
     Bad("fit: callbacks=MaxSteps(1), not a list", lambda: fit_scratch(callbacks=MaxSteps(1)), TypeError,
         says=("callbacks", "list", "[MaxSteps(100)]")),
     Bad("fit: callbacks=[MaxSteps], the class", lambda: fit_scratch(callbacks=[MaxSteps]), TypeError,
