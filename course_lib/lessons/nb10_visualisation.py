@@ -52,16 +52,6 @@ def all_maps(model, x, y) -> dict[str, np.ndarray]:
     return {name: as_image_maps(method(model, x, y)) for name, method in attribution_methods().items()}
 
 
-def completeness_gap(model, x, y, attributions) -> np.ndarray:
-    """|sum of the attributions - (f_y(x) - f_y(0))| / |f_y(x) - f_y(0)| per example (N,): IG's completeness."""
-    n = len(y)
-    rows = np.arange(n)
-    f_x = to_numpy(interpret.scores(model, x))[rows, to_numpy(y)]
-    f_0 = to_numpy(interpret.scores(model, np.zeros_like(to_numpy(x))))[rows, to_numpy(y)]
-    total = to_numpy(attributions).reshape(n, -1).sum(axis=1)
-    return np.abs(total - (f_x - f_0)) / np.abs(f_x - f_0)
-
-
 # ------------------------------------------------------------------------------------------ figures of maps
 
 
@@ -114,15 +104,16 @@ def plot_randomization(table: dict[str, dict[str, float]], title: str = "") -> F
     return finish(fig)
 
 
-def plot_projection(points, labels, title: str = "") -> Figure:
-    """A 2-D projection (N, 2) coloured by label, with each class's label at its centre."""
-    points, labels = np.asarray(to_numpy(points)), np.asarray(labels)
-    fig, ax = plt.subplots(figsize=(5.5, 5))
-    ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=6, alpha=0.7)
-    for c in np.unique(labels):
-        centre = points[labels == c].mean(axis=0)
-        ax.text(*centre, str(c), fontsize=14, weight="bold", ha="center", va="center")
-    ax.set(title=title, xticks=[], yticks=[])
+def plot_projections(points: dict, labels) -> Figure:
+    """Side by side, one 2-D projection (N, 2) per entry, coloured by label, each class's label at its centre."""
+    labels = np.asarray(labels)
+    fig, axes = plt.subplots(1, len(points), figsize=(5.2 * len(points), 4.8), squeeze=False)
+    for ax, (title, p) in zip(axes[0], points.items()):
+        p = np.asarray(to_numpy(p))
+        ax.scatter(p[:, 0], p[:, 1], c=labels, cmap="tab10", s=5, alpha=0.6)
+        for c in np.unique(labels):
+            ax.text(*p[labels == c].mean(axis=0), str(c), fontsize=14, weight="bold", ha="center", va="center")
+        ax.set(title=title, xticks=[], yticks=[], xlabel="first principal axis", ylabel="second principal axis")
     return finish(fig)
 
 
@@ -146,19 +137,19 @@ def linear_score_shift(model: scratch.Sequential, x: np.ndarray, cls: int, eps: 
     return float(model(x + step)[0, cls] - model(x)[0, cls])
 
 
-PGD_STEPS = 10                     # PGD's settings throughout: 10 steps of eps / 4, no random start
+PGD_STEPS = 5                      # PGD's settings throughout: 5 steps of eps / 2, no random start
 
 
 def attack(model, x, y, eps: float, name: str = "FGSM"):
-    """Adversarial versions of x against model: "FGSM" (one step of eps) or "PGD" (PGD_STEPS steps of eps / 4)."""
+    """Adversarial versions of x against model: "FGSM" (one step of eps) or "PGD" (PGD_STEPS steps of eps / 2)."""
     if name == "FGSM":
         return interpret.fgsm(model, x, y, eps)
     if name == "PGD":
-        return interpret.pgd(model, x, y, eps, step_size=eps / 4, steps=PGD_STEPS)
+        return interpret.pgd(model, x, y, eps, step_size=eps / 2, steps=PGD_STEPS)
     raise ValueError(f"attack must be 'FGSM' or 'PGD', got {name!r}.")
 
 
-def accuracy_under_attack(model, x, y, eps: Sequence[float], attacks: Sequence[str] = ("FGSM", "PGD"),
+def accuracy_under_attack(model, x, y, eps: Sequence[float], attacks: Sequence[str] = ("FGSM",),
                           ) -> dict[str, list[float]]:
     """attack -> the accuracy on (x, y) after attacking every input with each eps (eps = 0: clean accuracy)."""
     return {name: [training.accuracy(model, to_numpy(attack(model, x, y, e, name)) if e > 0 else x, y) for e in eps]
@@ -176,14 +167,18 @@ def plot_accuracy_vs_eps(eps: Sequence[float], curves: dict[str, list[float]], t
     return finish(fig)
 
 
-def robustness_table(models: dict, x, y, eps: Sequence[float] = (0.1, 0.2)) -> dict[str, dict[str, float]]:
-    """model name -> {"clean": acc, "FGSM 0.1": acc, "PGD 0.1": acc, ...} on (x, y)."""
+def robustness_table(models: dict, x, y, attacks: Sequence[str] = ("FGSM 0.1", "FGSM 0.2", "PGD 0.1"),
+                     ) -> dict[str, dict[str, float]]:
+    """model name -> {"clean": accuracy, "FGSM 0.1": accuracy under that attack, ...} on (x, y).
+
+    Each attack is "<FGSM or PGD> <eps>", made against the model it is tried on (a white-box attack).
+    """
     table = {}
     for name, model in models.items():
         row = {"clean": training.accuracy(model, x, y)}
-        for e in eps:
-            for kind in ("FGSM", "PGD"):
-                row[f"{kind} {e:g}"] = training.accuracy(model, to_numpy(attack(model, x, y, e, kind)), y)
+        for spec in attacks:
+            kind, eps = spec.split()
+            row[spec] = training.accuracy(model, to_numpy(attack(model, x, y, float(eps), kind)), y)
         table[name] = row
     return table
 
@@ -258,19 +253,15 @@ def explore_epsilon(model, x, y, index: int = 0, eps: float = 0.1, attack_name: 
 
 
 def transfer_rates(source, target, x, y, eps: float = 0.2, seed: int = 0) -> dict[str, float]:
-    """How often adversarial inputs made on `source` fool `target`, against random sign noise of the same size.
+    """How often FGSM inputs made on ``source`` fool ``target``, against random sign noise of the same size.
 
-    Counted over the inputs both networks classify correctly when clean. FGSM on source at eps; the noise is
-    x + eps * (random +-1 per pixel), clipped to 0..1, from default_rng(seed).
+    Both counted over the inputs that both networks classify correctly when clean (``interpret.fooling_rate``);
+    the noise is x + eps * (a random +-1 per pixel), clipped to 0..1, from default_rng(seed).
     """
-    y = np.asarray(y)
-    both = (training.outputs(source, x).argmax(1) == y) & (training.outputs(target, x).argmax(1) == y)
-    both = np.asarray(to_numpy(both))
-    xs, ys = x[both], y[both]
-    adversarial = to_numpy(attack(source, xs, ys, eps))
-    noise = np.clip(xs + eps * np.random.default_rng(seed).choice([-1.0, 1.0], size=xs.shape), 0.0, 1.0)
-    return {"fgsm": 1 - training.accuracy(target, adversarial.astype(xs.dtype), ys),
-            "noise": 1 - training.accuracy(target, noise.astype(xs.dtype), ys), "n": int(both.sum())}
+    adversarial = attack(source, x, y, eps)
+    noise = interpret.random_sign(x, eps, seed=seed)
+    return {"fgsm": interpret.fooling_rate(target, x, adversarial, y, correct_also=[source]),
+            "noise": interpret.fooling_rate(target, x, noise, y, correct_also=[source])}
 
 
 # ------------------------------------------------------------------------------------------ sanity and play
