@@ -16,8 +16,8 @@ TORCH = models.digit_cnn().double()
 SCRATCH = models.digit_cnn(backend="scratch")
 X = np.random.default_rng(0).random((2, 1, 28, 28))
 XT = torch.as_tensor(X)
-MLP = models.namespace("torch").Sequential(OrderedDict([("flatten", torch.nn.Flatten()),
-                                                        ("fc", torch.nn.Linear(784, 10))])).double()
+MLP = torch.nn.Sequential(OrderedDict([("flatten", torch.nn.Flatten()),
+                                          ("fc", torch.nn.Linear(784, 10))])).double()
 NO_GAP = scratch.Sequential(OrderedDict([("conv", scratch.Conv2d(1, 4, 3)), ("relu", scratch.ReLU()),
                                          ("flatten", scratch.Flatten()), ("fc", scratch.Linear(4 * 26 * 26, 10))]))
 
