@@ -117,6 +117,7 @@ def _scratch_grads_kept(model):
 def as_input(model, x):
     """``x`` as the model takes it: a float NumPy array for a scratch model; for a torch model a tensor in the
     model's dtype on its device (NumPy arrays are converted). No batch axis is added: x is (N, C, H, W)."""
+    _check_model(model)
     if is_scratch(model):
         if hasattr(x, "detach"):
             raise TypeError("this is a course_lib.scratch model (NumPy), but x is a torch tensor: pass "
