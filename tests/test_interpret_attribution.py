@@ -167,3 +167,14 @@ def test_smoothgrad_is_reproducible_and_seeded():
     model, _, x_np, _, t = twins("tiny_cnn")
     a, b = smoothgrad(model, x_np, t, seed=1, n=3), smoothgrad(model, x_np, t, seed=1, n=3)
     assert np.array_equal(a, b) and not np.array_equal(a, smoothgrad(model, x_np, t, seed=2, n=3))
+
+
+def test_a_model_on_a_gpu_gives_the_maps_it_gives_on_the_cpu(device):
+    """Inputs (NumPy or CPU tensors) follow the model to its device; the maps come back there."""
+    model, _, x_np, x, t = twins("tiny_cnn")
+    on_cpu = {name: method(model, x, t) for name, method in METHODS.items()}
+    model.to(device)
+    for name, method in METHODS.items():
+        ours = method(model, x_np, t)
+        assert ours.device.type == device.type
+        compare(name, ours, on_cpu[name], 1e-10)

@@ -67,3 +67,14 @@ def test_upsample_map_is_bilinear_interpolation_like_torch(size):
     theirs = F.interpolate(cam[:, None], size=size, mode="bilinear", align_corners=False)[:, 0]
     compare("upsample (torch)", upsample_map(cam, size), theirs, 1e-12)
     compare("upsample (numpy)", upsample_map(cam.numpy(), size), theirs, 1e-12)
+
+
+def test_a_model_on_a_gpu_gives_the_maps_it_gives_on_the_cpu(device):
+    model, _, x_np, x, t = twins("digit_cnn")
+    on_cpu = [grad_cam(model, "relu2", x, t), class_activation_map(model, x, t)]
+    model.to(device)
+    on_device = [grad_cam(model, "relu2", x_np, t), class_activation_map(model, x_np, t)]
+    for name, ours, theirs in zip(["grad-cam", "cam"], on_device, on_cpu):
+        assert ours.device.type == device.type
+        compare(name, ours, theirs, 1e-10)
+    compare("upsample", upsample_map(on_device[1], 28), upsample_map(on_cpu[1], 28), 1e-10)

@@ -82,12 +82,13 @@ def completeness_gap(model, x, target, attributions, baseline=None):
     """How far attributions are from complete, per example: (sum(attr) - (s_t(x) - s_t(x'))) / |s_t(x) - s_t(x')|.
 
     0 means the map accounts for the whole change of the score from the baseline x' to x (integrated gradients'
-    completeness axiom); 0.01 is 1 %. x, attributions (N, C, H, W) -> (N,), the model's kind.
+    completeness axiom); 0.01 is 1 %. It is relative to the change, so a digit whose score hardly moves from the
+    baseline (|change| << 1) shows a large gap for a small absolute error. x, attributions (N, C, H, W) -> (N,).
     """
     x = as_input(model, x)
     base = _baseline(model, x, baseline, "completeness_gap")
     change = _score(model, x, target) - _score(model, base, target)
-    total = attributions.reshape(len(x), -1).sum(1)
+    total = as_input(model, attributions).reshape(len(x), -1).sum(1)
     return (total - change) / _absolute(change)
 
 
@@ -108,8 +109,8 @@ def occlusion(model, x, target, window: int, stride: int, baseline=0.0):
     m = as_input(model, masks)[:, None, None]                                   # (M, 1, 1, H, W)
     covered = (x[None] * (1 - m) + base[None] * m).reshape((-1,) + tuple(x.shape[1:]))   # (M*N, C, H, W)
     t = np.tile(targets(target, len(x)), len(masks))
-    drops = _score(model, x, target)[None] - _chunked(lambda xs, ts: _score(model, xs, ts), covered, t).reshape(
-        len(masks), len(x))                                                     # (M, N)
+    after = _chunked(lambda xs, ts: _score(model, xs, ts), covered, t).reshape(len(masks), len(x))   # (M, N)
+    drops = _score(model, x, target)[None] - after                              # (M, N)
     per_pixel = (drops[:, :, None, None, None] * m).sum(0) / m.sum(0)         # (N, 1, H, W)
     return per_pixel + 0 * x                                                    # copied into every channel
 
