@@ -33,6 +33,15 @@ SOURCE_CNN_REBUILD_HELP = (
     "or rebuild it (CPU, about a minute, deterministic) with\n"
     "    python data/pretrain_digits04.py"
 )
+DIGIT_CNNS_PATH = data.DATA_DIR / "digit_cnns.pt"
+DIGIT_CNNS_SHA256 = "f505cd3a04d2e80af6c37a4062903c4671b3d8e036cd7b455a7f064f80bf03cc"
+DIGIT_CNNS = ("plain", "second", "adversarial")
+DIGIT_CNNS_REBUILD_HELP = (
+    "data/digit_cnns.pt ships with the course in git. Get it back with\n"
+    "    git checkout data/digit_cnns.pt\n"
+    "or rebuild it (CPU, a few minutes, deterministic) with\n"
+    "    python data/train_digit_cnns.py"
+)
 
 
 # ------------------------------------------------------------------------------------------ the seams
@@ -226,6 +235,7 @@ def digit_cnn(num_classes: int = 10, backend: str = "torch"):
 def save_weights(model, path: Union[str, Path]) -> str:
     """Write a torch model's state_dict to ``path`` with torch.save; return the file's sha256.
 
+    model: a torch model, or a dict name -> model for several in one file (saved as {name: state_dict}).
     Saved through an in-memory buffer: torch.save names the folder inside its zip file after the file
     (``cnn_digits04/data.pkl``), a buffer gets the fixed name ``archive/``, so the bytes (and the sha256)
     depend only on the weights, not on where the file is written.
@@ -235,9 +245,27 @@ def save_weights(model, path: Union[str, Path]) -> str:
     import torch
 
     buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
+    state = {name: m.state_dict() for name, m in model.items()} if isinstance(model, dict) else model.state_dict()
+    torch.save(state, buffer)
     Path(path).write_bytes(buffer.getvalue())
     return data.sha256_file(path)
+
+
+def _load_checked(path: Path, expected_sha256: Optional[str], what: str, rebuild_help: str):
+    """torch.load(path) after checking that the file is there and has the expected sha256 (None: not checked).
+
+    Raises FileNotFoundError (missing) or data.DataIntegrityError (other bytes), each saying how to get it back.
+    """
+    import torch
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} is not at {path}.\n{rebuild_help}")
+    if expected_sha256 is not None:
+        data.check_sha256(path, expected_sha256,
+                          "The file is damaged, or was rebuilt with another torch version or CPU (which can change\n"
+                          "the last bits of the weights; load it with expected_sha256=None to use it anyway).\n"
+                          + rebuild_help)
+    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def load_source_cnn(path: Union[str, Path, None] = None, expected_sha256: Optional[str] = CNN_DIGITS04_SHA256,
@@ -248,16 +276,26 @@ def load_source_cnn(path: Union[str, Path, None] = None, expected_sha256: Option
     the file back. expected_sha256=None skips the check (for a file you have just rebuilt yourself).
     backend="scratch" gives the NumPy mirror with the same weights.
     """
-    import torch
-
-    path = Path(path or CNN_DIGITS04_PATH)
-    if not path.is_file():
-        raise FileNotFoundError(f"The pretrained source CNN is not at {path}.\n{SOURCE_CNN_REBUILD_HELP}")
-    if expected_sha256 is not None:
-        data.check_sha256(path, expected_sha256,
-                          "The file is damaged, or was rebuilt with another torch version or CPU (which can change\n"
-                          "the last bits of the weights; load it with expected_sha256=None to use it anyway).\n"
-                          + SOURCE_CNN_REBUILD_HELP)
+    state = _load_checked(Path(path or CNN_DIGITS04_PATH), expected_sha256, "The pretrained source CNN",
+                          SOURCE_CNN_REBUILD_HELP)
     model = source_cnn(5, backend=backend)
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model.load_state_dict(state)
+    return model
+
+
+def load_digit_cnn(which: str = "plain", backend: str = "torch", path: Union[str, Path, None] = None,
+                   expected_sha256: Optional[str] = DIGIT_CNNS_SHA256):
+    """One of notebook 10's trained ``digit_cnn()`` from ``data/digit_cnns.pt``, its sha256 checked first.
+
+    which: "plain" (trained on the fit digits, seed 0), "second" (the same recipe, seed 1: an independently
+    trained twin, for transfer) or "adversarial" (FGSM examples in every batch); see data/train_digit_cnns.py.
+    Errors and expected_sha256 as ``load_source_cnn``; backend="scratch" gives the NumPy mirror.
+    """
+    if which not in DIGIT_CNNS:
+        raise ValueError(f"load_digit_cnn: which={which!r} is not one of the trained networks {DIGIT_CNNS}.")
+    _check_backend(backend)
+    states = _load_checked(Path(path or DIGIT_CNNS_PATH), expected_sha256, "The trained digit CNNs",
+                           DIGIT_CNNS_REBUILD_HELP)
+    model = digit_cnn(10, backend=backend)
+    model.load_state_dict(states[which])
     return model

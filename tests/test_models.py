@@ -1,11 +1,16 @@
 """course_lib.models: the seams between scratch and torch (layer and optimiser namespaces, the activation
 registry, the init helper), the builders with the same names in both backends, and the weight files."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from course_lib import data, models, scratch, training
 from course_lib.parity import compare
+
+DIGIT_CNNS_SCRIPT = Path(__file__).resolve().parents[1] / "data" / "train_digit_cnns.py"
 
 
 # ------------------------------------------------------------------------------------------ the seams
@@ -130,3 +135,52 @@ def test_save_weights_bytes_do_not_depend_on_the_file_name(tmp_path):
     assert models.save_weights(model, tmp_path / "a.pt") == models.save_weights(model, tmp_path / "bbb.pt")
     loaded = models.load_source_cnn(tmp_path / "a.pt", expected_sha256=None)
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in loaded.state_dict().items())
+
+
+def test_cached_digit_cnns_sha256_and_the_scratch_mirror():
+    assert data.sha256_file(models.DIGIT_CNNS_PATH) == models.DIGIT_CNNS_SHA256
+    assert models.DIGIT_CNNS_PATH.stat().st_size < 1_000_000
+    x, y = data.digit_images("validation")
+    nets = {which: models.load_digit_cnn(which) for which in models.DIGIT_CNNS}
+    assert all(training.accuracy(net, x, y) > 0.95 for net in nets.values())
+    assert not torch.equal(nets["plain"].fc.weight, nets["second"].fc.weight)
+    mirror = models.load_digit_cnn("adversarial", backend="scratch")
+    compare("cached digit CNN, float64 scratch vs float32 torch", mirror(x[:4].astype(np.float64)),
+            training.outputs(nets["adversarial"], x[:4]), tol=1e-5, verbose=False)
+
+
+def test_missing_or_damaged_digit_cnns_say_how_to_get_them_back(tmp_path):
+    with pytest.raises(FileNotFoundError, match="git checkout data/digit_cnns.pt(.|\n)*train_digit_cnns.py"):
+        models.load_digit_cnn(path=tmp_path / "nothing.pt")
+    bad = tmp_path / "digit_cnns.pt"
+    bad.write_bytes(models.DIGIT_CNNS_PATH.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(data.DataIntegrityError, match="wrong sha256(.|\n)*train_digit_cnns.py"):
+        models.load_digit_cnn(path=bad)
+    with pytest.raises(ValueError, match="'robust'(.|\n)*'plain', 'second', 'adversarial'"):
+        models.load_digit_cnn("robust")
+
+
+def test_save_weights_of_several_models_in_one_file(tmp_path):
+    torch.manual_seed(0)
+    nets = {which: models.digit_cnn() for which in models.DIGIT_CNNS}
+    sha = models.save_weights(nets, tmp_path / "a.pt")
+    assert sha == models.save_weights(nets, tmp_path / "other_name.pt")
+    for which, net in nets.items():
+        loaded = models.load_digit_cnn(which, path=tmp_path / "a.pt", expected_sha256=sha)
+        assert all(torch.equal(v, net.state_dict()[k]) for k, v in loaded.state_dict().items())
+
+
+def test_digit_cnns_script_is_deterministic_and_trains_the_adversarial_net_on_attacked_batches(tmp_path, capsys):
+    spec = importlib.util.spec_from_file_location("train_digit_cnns", DIGIT_CNNS_SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    threads = torch.get_num_threads()
+    sha1 = script.main(["--max-steps", "2", "--out", str(tmp_path / "one.pt")])
+    sha2 = script.main(["--max-steps", "2", "--out", str(tmp_path / "two.pt")])
+    assert sha1 == sha2 and len(sha1) == 64
+    assert torch.get_num_threads() == threads and not torch.are_deterministic_algorithms_enabled()
+    out = capsys.readouterr().out
+    assert f"sha256 {sha1}" in out and "adversarial  validation accuracy" in out
+    plain, adversarial = (models.load_digit_cnn(w, path=tmp_path / "one.pt", expected_sha256=sha1)
+                          for w in ("plain", "adversarial"))
+    assert not torch.equal(plain.fc.weight, adversarial.fc.weight)     # same seed, other batches

@@ -49,8 +49,9 @@ def fgsm(model, x, y, eps: float, clamp: Clamp = (0.0, 1.0)):
         x_adv = clip(x + eps * sign(dCE(f(x), y)/dx), *clamp)            (N, C, H, W) -> (N, C, H, W)
 
     y: the true labels (N,). clamp: the range of valid pixels, or None for no clipping. A pixel whose gradient
-    is exactly 0 stays (sign 0). Captum's ``captum.robust.FGSM(model, loss_func, lower_bound, upper_bound)``
-    is the same step, except that it also leaves pixels with |gradient| <= 1e-6 unmoved (its ``zero_thresh``).
+    is exactly 0 stays (sign 0). Captum's ``captum.robust.FGSM(model, CrossEntropyLoss(reduction="none"),
+    lower_bound, upper_bound)`` is the same step (its loss is summed over the batch: no 1/N, the same sign), except
+    that it also leaves pixels with |gradient| <= 1e-6 unmoved (its ``zero_thresh``).
     """
     x = _checked(model, x, eps, clamp)
     return _clip(x + eps * _sign(loss_gradient(model, x, y)), clamp)
