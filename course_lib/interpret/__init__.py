@@ -9,8 +9,8 @@ from .cam import class_activation_map, grad_cam, upsample_map
 from .sanity import cascading_randomization, randomization_check, rank_correlation
 
 # adversarial
-from .adversarial import adversarial_batch, fgsm, fooling_rate, linear_score_change, loss_gradient, pgd  # noqa: F401
-from .adversarial import random_sign  # noqa: F401
+from .adversarial import adversarial_batch, fgsm, fooling_rate, linear_score_change, loss_gradient, pgd
+from .adversarial import random_sign
 
 # features
 from .features import (Box, Contributions, Projection, TopUnits, feature_maps, map_readability, map_resolution,

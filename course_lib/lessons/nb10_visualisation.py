@@ -370,3 +370,37 @@ def explore_network(model, image, layer: str = "conv2", channel: int = 0, i: int
         ax.set_xticks([])
         ax.set_yticks([])
     return finish(fig)
+
+
+# ------------------------------------------------------------------------------------------ imagination
+
+# Activation maximisation's settings for the ten classes (chosen on the plain network; see the notebook).
+DREAM_SETTINGS = dict(score="log_probability", steps=40, lr=1.0, l2=0.01, jitter=1, blur_every=4, blur_sigma=0.5)
+
+
+def class_dreams(model, seed: int = 0, **settings) -> tuple[np.ndarray, np.ndarray]:
+    """One image per class (10, 1, 28, 28) that the model likes best for it, and the model's softmax probability
+    of that class for its image (10,). ``interpret.maximize_activation`` with DREAM_SETTINGS (or ``settings``)."""
+    options = {**DREAM_SETTINGS, **settings}
+    images = interpret.maximize_activation(model, target=range(10), shape=(10, 1, 28, 28), seed=seed, **options)
+    images = np.asarray(to_numpy(images))
+    return images, probabilities(model, images)[np.arange(10), np.arange(10)]
+
+
+def plot_dreams(images: np.ndarray, confidence: np.ndarray) -> Figure:
+    """The ten class images, each captioned with the class and the model's probability for it."""
+    return image_grid(images[:, 0], titles=[f"{c}: {p:.0%}" for c, p in enumerate(confidence)], cols=10,
+                      cmap="gray_r", vmin=0, vmax=1, size=1.1)
+
+
+def plot_deep_dream(model, x, layer: str = "relu2", steps: Sequence[int] = (0, 10, 30), lr: float = 0.02) -> Figure:
+    """Each digit of x (N, 1, 28, 28), then after 10 and 30 steps of DeepDream on ``layer``."""
+    x = np.asarray(to_numpy(x))
+    rows = []
+    for n in range(len(x)):
+        rows += [x[n, 0] if s == 0 else np.asarray(to_numpy(interpret.deep_dream(model, x[n:n + 1], layer, steps=s,
+                                                                                    lr=lr, jitter=1)))[0, 0]
+                 for s in steps]
+    titles = [f"{'digit' if s == 0 else f'{s} steps'}" for _ in range(len(x)) for s in steps]
+    return image_grid(rows, titles=titles, cols=len(steps) * len(x), cmap="gray_r", vmin=0, vmax=1, size=1.3,
+                      title=f"DeepDream on {layer}: more of what {layer} sees")
