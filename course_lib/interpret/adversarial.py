@@ -43,7 +43,7 @@ def loss_gradient(model, x, y):
 # ------------------------------------------------------------------------------------------ the attacks
 
 
-def fgsm(model, x, y, eps: float, clamp: Clamp = (0.0, 1.0)):
+def fgsm(model, x, y, eps: float, clamp: Clamp = (0.0, 1.0), grad=None):
     """The fast gradient sign method (Goodfellow, Shlens & Szegedy 2015): one step up the loss, eps per pixel,
 
         x_adv = clip(x + eps * sign(dCE(f(x), y)/dx), *clamp)            (N, C, H, W) -> (N, C, H, W)
@@ -52,9 +52,16 @@ def fgsm(model, x, y, eps: float, clamp: Clamp = (0.0, 1.0)):
     is exactly 0 stays (sign 0). Captum's ``captum.robust.FGSM(model, CrossEntropyLoss(reduction="none"),
     lower_bound, upper_bound)`` is the same step (its loss is summed over the batch: no 1/N, the same sign), except
     that it also leaves pixels with |gradient| <= 1e-6 unmoved (its ``zero_thresh``).
+    grad: ``loss_gradient(model, x, y)`` if you have it already: it does not depend on eps, so a curve over many
+    eps needs one backward pass.
     """
     x = _checked(model, x, eps, clamp)
-    return _clip(x + eps * _sign(loss_gradient(model, x, y)), clamp)
+    if grad is None:
+        grad = loss_gradient(model, x, y)
+    elif tuple(grad.shape) != tuple(x.shape):
+        raise ValueError(f"fgsm: grad has shape {tuple(grad.shape)} but x has {tuple(x.shape)}; pass "
+                         "grad=loss_gradient(model, x, y) for this very x.")
+    return _clip(x + eps * _sign(grad), clamp)
 
 
 def pgd(model, x, y, eps: float, step_size: float, steps: int, clamp: Clamp = (0.0, 1.0),
