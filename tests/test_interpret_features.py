@@ -262,3 +262,12 @@ def test_pca_2d_matches_numpy_svd():
     as_tensor = fe.pca_2d(torch.from_numpy(f).float())
     assert as_tensor.points.dtype == torch.float32
     np.testing.assert_allclose(as_tensor.points.numpy(), proj.points, atol=1e-4)
+
+
+def test_the_seam_runs_forward_only_without_a_seed(twins, digits):
+    for model in twins:
+        full = _model.backprop(model, digits, lambda out: out, at="pool2", keep=("relu1",))
+        half = _model.backprop(model, digits, None, at="pool2", keep=("relu1",))
+        assert half.input_grad is None and half.gradients == {}
+        np.testing.assert_array_equal(fe._numpy(half.output), fe._numpy(full.output))
+        np.testing.assert_array_equal(fe._numpy(half.activations["relu1"]), fe._numpy(full.activations["relu1"]))

@@ -41,11 +41,6 @@ def _like(model, array: np.ndarray, integer: bool = False):
     return torch.as_tensor(array, dtype=torch.int64 if integer else ref.dtype, device=ref.device)
 
 
-def _zeros(out):
-    """The seed of a pass that is only wanted for its forward half."""
-    return out * 0
-
-
 def _whole(where: str, name: str, value, low: int, high: Optional[int] = None, meaning: str = "") -> int:
     """``value`` as an int in low..high-1, or an error that names it, its range and what it is."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -59,7 +54,7 @@ def _whole(where: str, name: str, value, low: int, high: Optional[int] = None, m
 def _activations(model, x, names: Sequence[str]) -> dict:
     """{name: output of that layer for x}, from one forward pass that stops at the deepest of them."""
     order = list(leaf_layers(model))
-    p = backprop(model, x, _zeros, at=max(names, key=order.index), keep=names)
+    p = backprop(model, x, None, at=max(names, key=order.index), keep=names)
     return {n: p.activations[n] for n in names}
 
 
@@ -331,7 +326,7 @@ def unit_contributions(model, layer, x, channel: int, i: int, j: int) -> Contrib
     name, conv = _conv_layer(model, layer, where)
     names = list(leaf_layers(model))
     before = names[:names.index(name)][-1:]
-    p = backprop(model, x, _zeros, at=name, keep=before)
+    p = backprop(model, x, None, at=name, keep=before)
     inp = _numpy(p.activations[before[0]] if before else as_input(model, x)).astype(np.float64)
     out = _numpy(p.output)
     channel = _channels(where, out, name, channel)
