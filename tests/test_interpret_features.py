@@ -171,6 +171,21 @@ def test_top_activating_is_the_brute_force_maximum(twins, digits):
     assert (top_t.i.numpy() == top_s.i).all() and (top_t.j.numpy() == top_s.j).all()
 
 
+def test_top_activating_for_several_channels_at_once(twins):
+    t, s = twins
+    x = np.random.default_rng(8).uniform(0, 1, (7, 1, 28, 28))
+    several, every = fe.top_activating(t, "pool2", x, [4, 0], k=3), fe.top_activating(s, "pool2", x, None, k=3)
+    assert every.index.shape == every.i.shape == (32, 3) and several.value.shape == (2, 3)
+    for row, channel in enumerate([4, 0]):
+        one = fe.top_activating(s, "pool2", x, channel, k=3)
+        for ours, theirs, all_channels in zip(one, several, every):
+            np.testing.assert_allclose(ours, theirs[row].numpy(), atol=1e-12)
+            np.testing.assert_allclose(ours, all_channels[channel], atol=1e-12)
+    patches = fe.top_patches(t, "pool2", x, [4, 0], k=3)
+    assert patches.shape == (2, 3, 1, 12, 12)
+    np.testing.assert_array_equal(patches[1].numpy(), fe.top_patches(s, "pool2", x, 0, k=3))
+
+
 def test_top_patches_are_the_boxes_padded_at_the_border(twins):
     t, s = twins
     x = np.random.default_rng(5).uniform(0, 1, (6, 1, 28, 28))

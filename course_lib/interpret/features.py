@@ -222,7 +222,8 @@ def receptive_field(model, layer, i: int, j: int, size=(28, 28)) -> Box:
 
 class TopUnits(NamedTuple):
     """The k inputs whose channel responds most: their ``index`` in x, the maximum ``value`` over positions and
-    the position ``(i, j)`` of that maximum on the layer's map; each (k,), strongest first."""
+    the position ``(i, j)`` of that maximum on the layer's map; each (k,) for one channel, (channels, k) for
+    several, strongest first."""
     index: object
     value: object
     i: object
@@ -230,42 +231,51 @@ class TopUnits(NamedTuple):
 
 
 def _channel_maxima(model, layer, x, channel, batch_size: int, where: str):
-    """(max over positions, flat position of the max) of one channel for every input, in batches."""
+    """For every input and each asked channel: the max over positions and its flat position, (N, channels) each;
+    computed in batches from the forward pass alone. Also the channels (a list) and the map's width."""
     name = layer_name(model, layer)
-    values, positions, width = [], [], None
+    values, positions = [], []
     for start in range(0, len(x), batch_size):
         a = _numpy(_activations(model, x[start:start + batch_size], [name])[name])
         if a.ndim != 4:
             raise ValueError(f"{where}: layer {name!r} gives {a.shape[1:]} per input, not maps (C, h, w); pick a "
                              "conv, ReLU or pooling layer.")
-        channel = _channels(where, a, name, channel)
-        flat = a[:, channel].reshape(len(a), -1)
-        values.append(flat.max(axis=1))
-        positions.append(flat.argmax(axis=1))
-        width = a.shape[3]
-    return np.concatenate(values), np.concatenate(positions), width
+        chosen = range(a.shape[1]) if channel is None else [channel] if _is_int(channel) else channel
+        chosen = [_channels(where, a, name, c) for c in chosen]
+        if not chosen:
+            raise ValueError(f"{where}: channel is an empty list; give one channel, a list of them, or None for all.")
+        flat = a[:, chosen].reshape(len(a), len(chosen), -1)
+        values.append(flat.max(axis=2))
+        positions.append(flat.argmax(axis=2))
+    return np.concatenate(values), np.concatenate(positions), chosen, a.shape[3]
 
 
-def top_activating(model, layer, x, channel: int, k: int = 9, batch_size: int = 500) -> TopUnits:
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def top_activating(model, layer, x, channel, k: int = 9, batch_size: int = 500) -> TopUnits:
     """The k inputs of x (N, C, H, W) whose ``channel`` of ``layer`` responds most (Zeiler & Fergus 2014).
 
     score[n] = max_{i,j} a[n, channel, i, j]; the k largest, strongest first (ties: the lower index first),
-    with the (i, j) where each maximum is. Computed in batches of ``batch_size`` inputs (memory only).
+    with the (i, j) where each maximum is. ``channel``: one int (fields (k,)), a list or range of them, or None
+    for every channel (fields (channels, k)), all from one forward pass in batches of ``batch_size`` inputs.
     """
     where = "top_activating"
     n = len(x)
     k = _whole(where, "k", k, 1, n + 1, f" (x has {n} inputs)")
     batch_size = _whole(where, "batch_size", batch_size, 1)
-    values, positions, width = _channel_maxima(model, layer, as_input(model, x), channel, batch_size, where)
-    order = np.argsort(-values, kind="stable")[:k]
-    i, j = np.divmod(positions[order], width)
-    return TopUnits(_like(model, order, True), _like(model, values[order]), _like(model, i, True),
-                    _like(model, j, True))
+    values, positions, _, width = _channel_maxima(model, layer, as_input(model, x), channel, batch_size, where)
+    order = np.argsort(-values, axis=0, kind="stable")[:k]
+    fields = [order, np.take_along_axis(values, order, 0), *np.divmod(np.take_along_axis(positions, order, 0), width)]
+    fields = [f[:, 0] if _is_int(channel) else f.T for f in fields]
+    return TopUnits(*(_like(model, f, integer=f.dtype.kind in "iu") for f in fields))
 
 
-def top_patches(model, layer, x, channel: int, k: int = 9, fill: float = 0.0, batch_size: int = 500):
+def top_patches(model, layer, x, channel, k: int = 9, fill: float = 0.0, batch_size: int = 500):
     """The input patch that each of the k most excited units sees: (k, C, r_h, r_w) for an r_h x r_w receptive
-    field, strongest first (``top_activating``, then ``receptive_field`` of the unit at each maximum).
+    field (``(channels, k, C, r_h, r_w)`` for a list of channels or None), strongest first (``top_activating``,
+    then ``receptive_field`` of the unit at each maximum).
 
     A box that reaches past the image border is padded with ``fill`` (0 = background, as the layers' zero
     padding), so every patch has the same size and the digit sits where the unit saw it.
@@ -273,12 +283,13 @@ def top_patches(model, layer, x, channel: int, k: int = 9, fill: float = 0.0, ba
     top = top_activating(model, layer, x, channel, k, batch_size)
     x = _numpy(as_input(model, x))
     size = x.shape[2:]
-    boxes = [_span(model, layer, int(i), int(j), size, "top_patches") for i, j in zip(_numpy(top.i), _numpy(top.j))]
+    index, rows, cols = (_numpy(f).reshape(-1) for f in (top.index, top.i, top.j))
+    boxes = [_span(model, layer, int(i), int(j), size, "top_patches") for i, j in zip(rows, cols)]
     pad = max(0, *(max(-b.top, -b.left, b.bottom - size[0], b.right - size[1]) for b in boxes))
     padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=fill)
-    patches = [padded[n, :, b.top + pad:b.bottom + pad, b.left + pad:b.right + pad]
-               for n, b in zip(_numpy(top.index), boxes)]
-    return _like(model, np.stack(patches))
+    patches = np.stack([padded[n, :, b.top + pad:b.bottom + pad, b.left + pad:b.right + pad]
+                        for n, b in zip(index, boxes)])
+    return _like(model, patches.reshape(*_numpy(top.index).shape, *patches.shape[1:]))
 
 
 # ------------------------------------------------------------------------------------------ one unit's sum
