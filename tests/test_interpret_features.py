@@ -74,21 +74,18 @@ def test_feature_maps_chosen_layers_in_the_order_given(twins, digits):
     np.testing.assert_allclose(maps["relu2"].numpy(), np.maximum(fe.feature_maps(s, digits, ["conv2"])["conv2"], 0))
 
 
-def test_resize_area_averages_blocks():
-    images = np.random.default_rng(1).normal(size=(2, 28, 28))
-    blocks = images.reshape(2, 7, 4, 7, 4).mean(axis=(2, 4))
-    np.testing.assert_allclose(fe.resize_area(images, (7, 7)), blocks, atol=1e-12)
-    np.testing.assert_allclose(fe.resize_area(images, (5, 3)).mean(axis=(1, 2)), images.mean(axis=(1, 2)), atol=1e-12)
-
-
 def test_readability_is_one_for_a_copy_and_zero_for_a_constant(digits):
     copy = nn.Conv2d(1, 2, 1).double()
     with torch.no_grad():
         copy.weight[:] = torch.tensor([2.0, -1.0]).reshape(2, 1, 1, 1)
         copy.bias[:] = torch.tensor([0.5, 3.0])
-    model = nn.Sequential(OrderedDict([("copy", copy), ("pool", nn.AvgPool2d(4)), ("flat", nn.MaxPool2d(28))]))
-    maps = fe.feature_maps(model, digits, ["copy", "pool"])
-    assert fe.map_readability(maps, digits) == pytest.approx({"copy": 1.0, "pool": 1.0})
+    model = nn.Sequential(OrderedDict([("copy", copy), ("pool", nn.AvgPool2d(4)), ("flat", nn.MaxPool2d(7))]))
+    blocky = np.repeat(np.repeat(digits[:, :, ::4, ::4], 4, axis=2), 4, axis=3)   # constant on 4x4 blocks
+    for reduce in ("best", "mean"):
+        assert fe.map_readability(fe.feature_maps(model, blocky, ["copy", "pool"]), blocky, reduce) == pytest.approx(
+            {"copy": 1.0, "pool": 1.0})
+    coarse = fe.map_readability(fe.feature_maps(model, digits, ["copy", "pool"]), digits)
+    assert coarse["copy"] == pytest.approx(1.0) and 0.1 < coarse["pool"] < 0.9    # 7x7 blocks lose the detail
     assert fe.map_readability({"dead": np.zeros((5, 3, 7, 7))}, digits) == {"dead": 0.0}
 
 
