@@ -26,7 +26,7 @@ from ._model import as_input, backprop, is_array, leaf_layers, layer_name
 
 
 def _numpy(value) -> np.ndarray:
-    """A NumPy copy of an array or tensor (for measures and bookkeeping that are the same on both sides)."""
+    """An array or tensor as a NumPy array (for measures and bookkeeping that are the same on both sides)."""
     return value if is_array(value) else value.detach().cpu().numpy()
 
 
