@@ -402,7 +402,8 @@ def nearest_neighbour_agreement(features_query, labels_query, features_ref, labe
     For each query q: its k nearest references by ||q - r|| (``metric="cosine"``: the angle, i.e. rows scaled
     to length 1 first); agreement = mean over queries of the fraction of those k that share q's label (k = 1:
     how often the nearest neighbour is of the same class). Features (N, D) or images (N, C, H, W) (flattened:
-    pixel space), NumPy or torch. Compare feature space with pixel space on the same digits.
+    pixel space), NumPy or torch. Compare feature space with pixel space on the same digits; keep queries and
+    references apart (a query that is also a reference finds itself at distance 0).
     """
     where = "nearest_neighbour_agreement"
     q, r = _matrix(where, "features_query", features_query), _matrix(where, "features_ref", features_ref)
