@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Optional
 
 import numpy as np
 
@@ -205,7 +204,9 @@ def maximize_activation(model, target=None, layer=None, channel=None, shape=(1, 
     A class's ``score``: "logit" (z_c, Simonyan et al. 2013) or "log_probability" (log softmax(z)_c, which also
     pushes the other classes down). A climbed logit need not win the softmax: on digit_cnn trained 3 epochs
     the logit-maximising "9" is classified as a 3, while score="log_probability", steps=40, lr=1.0, l2=0.01 gives
-    each of the 10 images its class with softmax confidence 0.94..0.99 (0.7 s for all 10 on one CPU core).
+    each of the 10 images its class with softmax confidence 0.94..0.99 (0.5 s for all 10 on one CPU core).
+    For a channel, climb a conv layer (before its ReLU, whose zero gradient leaves a channel that starts
+    silent at 0): layer="conv3", channel=range(64), steps=40, lr=0.1 raises all 64 channels in about 2 s.
     """
     where = "maximize_activation"
     at, objective = _objective(model, target, layer, channel, where, score)
