@@ -283,3 +283,22 @@ def test_the_seam_runs_forward_only_without_a_seed(twins, digits):
         assert half.input_grad is None and half.gradients == {}
         np.testing.assert_array_equal(fe._numpy(half.output), fe._numpy(full.output))
         np.testing.assert_array_equal(fe._numpy(half.activations["relu1"]), fe._numpy(full.activations["relu1"]))
+
+
+def test_a_model_on_a_gpu_gives_what_it_gives_on_the_cpu(device):
+    """NumPy inputs follow the model to its device, and the arrays come back there."""
+    torch.manual_seed(1)
+    model = models.digit_cnn().double()
+    x = np.random.default_rng(9).uniform(0, 1, (4, 1, 28, 28))
+
+    def everything():
+        return [*fe.feature_maps(model, x, ["relu1", "pool2"]).values(),
+                *fe.top_activating(model, "relu2", x, [1, 3], 2), fe.top_patches(model, "relu3", x, 5, k=2),
+                *fe.unit_contributions(model, "conv2", x, 4, 0, 5)[:3],
+                fe.pca_2d(fe.penultimate_features(model, x)).points]
+
+    on_cpu = everything()
+    model.to(device)
+    for ours, theirs in zip(everything(), on_cpu):
+        assert ours.device.type == device.type
+        parity.compare("on the device", ours, theirs, tol=1e-10, verbose=False)

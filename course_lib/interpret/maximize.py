@@ -113,7 +113,8 @@ def _unit_seed(units, where: str):
         else:
             import torch
 
-            v[torch.arange(n), torch.as_tensor(chosen, device=v.device)] = 1.0 / math.prod(out.shape[2:])
+            rows = torch.arange(n, device=v.device)
+            v[rows, torch.as_tensor(chosen, device=v.device)] = 1.0 / math.prod(out.shape[2:])
         return v
     return seed
 
