@@ -74,21 +74,18 @@ def test_feature_maps_chosen_layers_in_the_order_given(twins, digits):
     np.testing.assert_allclose(maps["relu2"].numpy(), np.maximum(fe.feature_maps(s, digits, ["conv2"])["conv2"], 0))
 
 
-def test_resize_area_averages_blocks():
-    images = np.random.default_rng(1).normal(size=(2, 28, 28))
-    blocks = images.reshape(2, 7, 4, 7, 4).mean(axis=(2, 4))
-    np.testing.assert_allclose(fe.resize_area(images, (7, 7)), blocks, atol=1e-12)
-    np.testing.assert_allclose(fe.resize_area(images, (5, 3)).mean(axis=(1, 2)), images.mean(axis=(1, 2)), atol=1e-12)
-
-
 def test_readability_is_one_for_a_copy_and_zero_for_a_constant(digits):
     copy = nn.Conv2d(1, 2, 1).double()
     with torch.no_grad():
         copy.weight[:] = torch.tensor([2.0, -1.0]).reshape(2, 1, 1, 1)
         copy.bias[:] = torch.tensor([0.5, 3.0])
-    model = nn.Sequential(OrderedDict([("copy", copy), ("pool", nn.AvgPool2d(4)), ("flat", nn.MaxPool2d(28))]))
-    maps = fe.feature_maps(model, digits, ["copy", "pool"])
-    assert fe.map_readability(maps, digits) == pytest.approx({"copy": 1.0, "pool": 1.0})
+    model = nn.Sequential(OrderedDict([("copy", copy), ("pool", nn.AvgPool2d(4)), ("flat", nn.MaxPool2d(7))]))
+    blocky = np.repeat(np.repeat(digits[:, :, ::4, ::4], 4, axis=2), 4, axis=3)   # constant on 4x4 blocks
+    for reduce in ("best", "mean"):
+        assert fe.map_readability(fe.feature_maps(model, blocky, ["copy", "pool"]), blocky, reduce) == pytest.approx(
+            {"copy": 1.0, "pool": 1.0})
+    coarse = fe.map_readability(fe.feature_maps(model, digits, ["copy", "pool"]), digits)
+    assert coarse["copy"] == pytest.approx(1.0) and 0.1 < coarse["pool"] < 0.9    # 7x7 blocks lose the detail
     assert fe.map_readability({"dead": np.zeros((5, 3, 7, 7))}, digits) == {"dead": 0.0}
 
 
@@ -169,6 +166,21 @@ def test_top_activating_is_the_brute_force_maximum(twins, digits):
     np.testing.assert_allclose(top_s.value, top_t.value.numpy(), atol=1e-12)
     np.testing.assert_array_equal(a[top_s.index, top_s.i, top_s.j], best[top_s.index])
     assert (top_t.i.numpy() == top_s.i).all() and (top_t.j.numpy() == top_s.j).all()
+
+
+def test_top_activating_for_several_channels_at_once(twins):
+    t, s = twins
+    x = np.random.default_rng(8).uniform(0, 1, (7, 1, 28, 28))
+    several, every = fe.top_activating(t, "pool2", x, [4, 0], k=3), fe.top_activating(s, "pool2", x, None, k=3)
+    assert every.index.shape == every.i.shape == (32, 3) and several.value.shape == (2, 3)
+    for row, channel in enumerate([4, 0]):
+        one = fe.top_activating(s, "pool2", x, channel, k=3)
+        for ours, theirs, all_channels in zip(one, several, every):
+            np.testing.assert_allclose(ours, theirs[row].numpy(), atol=1e-12)
+            np.testing.assert_allclose(ours, all_channels[channel], atol=1e-12)
+    patches = fe.top_patches(t, "pool2", x, [4, 0], k=3)
+    assert patches.shape == (2, 3, 1, 12, 12)
+    np.testing.assert_array_equal(patches[1].numpy(), fe.top_patches(s, "pool2", x, 0, k=3))
 
 
 def test_top_patches_are_the_boxes_padded_at_the_border(twins):
@@ -262,3 +274,31 @@ def test_pca_2d_matches_numpy_svd():
     as_tensor = fe.pca_2d(torch.from_numpy(f).float())
     assert as_tensor.points.dtype == torch.float32
     np.testing.assert_allclose(as_tensor.points.numpy(), proj.points, atol=1e-4)
+
+
+def test_the_seam_runs_forward_only_without_a_seed(twins, digits):
+    for model in twins:
+        full = _model.backprop(model, digits, lambda out: out, at="pool2", keep=("relu1",))
+        half = _model.backprop(model, digits, None, at="pool2", keep=("relu1",))
+        assert half.input_grad is None and half.gradients == {}
+        np.testing.assert_array_equal(fe._numpy(half.output), fe._numpy(full.output))
+        np.testing.assert_array_equal(fe._numpy(half.activations["relu1"]), fe._numpy(full.activations["relu1"]))
+
+
+def test_a_model_on_a_gpu_gives_what_it_gives_on_the_cpu(device):
+    """NumPy inputs follow the model to its device, and the arrays come back there."""
+    torch.manual_seed(1)
+    model = models.digit_cnn().double()
+    x = np.random.default_rng(9).uniform(0, 1, (4, 1, 28, 28))
+
+    def everything():
+        return [*fe.feature_maps(model, x, ["relu1", "pool2"]).values(),
+                *fe.top_activating(model, "relu2", x, [1, 3], 2), fe.top_patches(model, "relu3", x, 5, k=2),
+                *fe.unit_contributions(model, "conv2", x, 4, 0, 5)[:3],
+                fe.pca_2d(fe.penultimate_features(model, x)).points]
+
+    on_cpu = everything()
+    model.to(device)
+    for ours, theirs in zip(everything(), on_cpu):
+        assert ours.device.type == device.type
+        parity.compare("on the device", ours, theirs, tol=1e-10, verbose=False)

@@ -89,3 +89,20 @@ def test_deep_dream_matches_and_amplifies_the_layer(twins):
 
     assert (energy(ours) > energy(x)).all()
     assert ours.min() >= 0.0 and ours.max() <= 1.0 and np.abs(ours - x).max() > 0
+
+
+def test_a_model_on_a_gpu_makes_the_images_it_makes_on_the_cpu(device):
+    torch.manual_seed(1)
+    model = models.digit_cnn().double()
+    x = np.random.default_rng(5).uniform(0, 1, (2, 1, 28, 28))
+
+    def images():
+        return [mx.maximize_activation(model, target=[2, 8], shape=(2, 1, 28, 28), **REGULARISED),
+                mx.maximize_activation(model, target=1, score="log_probability", steps=2),
+                mx.deep_dream(model, x, "relu1", steps=2, jitter=1)]
+
+    on_cpu = images()
+    model.to(device)
+    for ours, theirs in zip(images(), on_cpu):
+        assert ours.device.type == device.type
+        parity.compare("on the device", ours, theirs, tol=1e-8, verbose=False)

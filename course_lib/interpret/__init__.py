@@ -14,6 +14,6 @@ from .adversarial import random_sign
 
 # features
 from .features import (Box, Contributions, Projection, TopUnits, feature_maps, map_readability, map_resolution,
-                       nearest_neighbour_agreement, pca_2d, penultimate_features, receptive_field, resize_area,
+                       nearest_neighbour_agreement, pca_2d, penultimate_features, receptive_field,
                        top_activating, top_patches, unit_contributions)
 from .maximize import activation_objective, deep_dream, gaussian_blur, maximize_activation

@@ -175,11 +175,12 @@ def is_array(value) -> bool:
 Seed = Callable[[object], object]
 
 
-def backprop(model, x, seed: Seed, at: Union[str, object, None] = None, guided: bool = False,
+def backprop(model, x, seed: Optional[Seed], at: Union[str, object, None] = None, guided: bool = False,
              keep: Sequence[Union[str, object]] = ()) -> Pass:
     """Forward ``x`` to the output of layer ``at`` (the model's output if None), then back with v = seed(output).
 
     Returns ``Pass(input_grad, output, activations, gradients)``, see the module docstring. x: (N, ...).
+    ``seed=None`` runs the forward half only (input_grad None, gradients {}): layer outputs at half the cost.
     """
     at_name = None if at is None else layer_name(model, at)
     keep = [layer_name(model, k) for k in keep]
@@ -201,6 +202,8 @@ def _backprop_scratch(model, x, seed, at_name, guided, keep) -> Pass:
             h = layer(h)
             if name in keep:
                 activations[name] = h
+        if seed is None:
+            return Pass(None, h, activations, {})
         g, gradients = seed(h), {}
         for name, layer in reversed(layers):
             if name in keep:
@@ -240,11 +243,13 @@ def _backprop_torch(model, x, seed, at_name, guided, keep) -> Pass:
             for layer in layers.values():
                 if isinstance(layer, torch.nn.ReLU):
                     handles.append(layer.register_full_backward_hook(clip_at_zero))
-        with torch.enable_grad():
+        with torch.enable_grad() if seed is not None else torch.no_grad():
             try:
                 out = model(x)
             except _Stop:
                 out = kept[at_name]
+            if seed is None:
+                return Pass(None, out.detach(), {n: kept[n].detach() for n in keep}, {})
             v = seed(out.detach())
             names = list(keep)
             grads = torch.autograd.grad(out, [x] + [kept[n] for n in names], grad_outputs=v, allow_unused=True)

@@ -26,7 +26,7 @@ from ._model import as_input, backprop, is_array, leaf_layers, layer_name
 
 
 def _numpy(value) -> np.ndarray:
-    """A NumPy copy of an array or tensor (for measures and bookkeeping that are the same on both sides)."""
+    """An array or tensor as a NumPy array (for measures and bookkeeping that are the same on both sides)."""
     return value if is_array(value) else value.detach().cpu().numpy()
 
 
@@ -39,11 +39,6 @@ def _like(model, array: np.ndarray, integer: bool = False):
     import torch
 
     return torch.as_tensor(array, dtype=torch.int64 if integer else ref.dtype, device=ref.device)
-
-
-def _zeros(out):
-    """The seed of a pass that is only wanted for its forward half."""
-    return out * 0
 
 
 def _whole(where: str, name: str, value, low: int, high: Optional[int] = None, meaning: str = "") -> int:
@@ -59,7 +54,7 @@ def _whole(where: str, name: str, value, low: int, high: Optional[int] = None, m
 def _activations(model, x, names: Sequence[str]) -> dict:
     """{name: output of that layer for x}, from one forward pass that stops at the deepest of them."""
     order = list(leaf_layers(model))
-    p = backprop(model, x, _zeros, at=max(names, key=order.index), keep=names)
+    p = backprop(model, x, None, at=max(names, key=order.index), keep=names)
     return {n: p.activations[n] for n in names}
 
 
@@ -93,45 +88,40 @@ def map_resolution(maps: dict) -> dict:
     return {name: tuple(int(s) for s in a.shape[2:]) for name, a in maps.items()}
 
 
-def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """(n_out, n_in) averaging matrix of an area resize: row i averages input cells [i n_in/n_out, (i+1) n_in/n_out)."""
-    edges = np.arange(n_out + 1) * n_in / n_out
-    lo, hi = edges[:-1, None], edges[1:, None]
-    cells = np.arange(n_in)[None, :]
-    overlap = np.clip(np.minimum(hi, cells + 1) - np.maximum(lo, cells), 0.0, None)
-    return overlap / (n_in / n_out)
+def _upsample(maps: np.ndarray, size) -> np.ndarray:
+    """(N, C, h, w) maps shown at the input's size (H, W), each cell a block of pixels (nearest neighbour)."""
+    rows, cols = (np.arange(size[0]) * maps.shape[2]) // size[0], (np.arange(size[1]) * maps.shape[3]) // size[1]
+    return maps[:, :, rows][:, :, :, cols]
 
 
-def resize_area(images: np.ndarray, size: tuple) -> np.ndarray:
-    """Area-average resize of (N, H, W) images to (N, h, w): 28x28 -> 7x7 averages 4x4 blocks."""
-    rows, cols = _area_matrix(images.shape[1], size[0]), _area_matrix(images.shape[2], size[1])
-    return rows @ images @ cols.T
-
-
-def map_readability(maps: dict, x) -> dict:
+def map_readability(maps: dict, x, reduce: str = "best") -> dict:
     """{layer name: how much its maps still look like the input}, a number in 0..1.
 
-    For each image n and channel c: the absolute Pearson correlation between the map a[n, c] (h x w) and the
-    input (averaged over its channels) area-resized to h x w; then the mean over images and channels:
+    Each map a[n, c] is shown at the input's size (each of its h x w cells a block of pixels, as a picture of
+    it looks) and compared with the input x[n] (averaged over its channels) by the absolute Pearson correlation
 
-        readability = mean_{n,c} |corr(a[n, c], resize(x[n]))|     (a constant map, e.g. a dead ReLU, counts 0)
+        r[n, c] = |corr(upsample(a[n, c]), x[n])|          (a constant map, e.g. a dead ReLU, counts 0)
 
-    1 means every map is the digit again (up to sign and scale); 0 means nothing of its shape is left. The
-    resize takes the resolution out of the comparison, so a falling number says the maps became *different*
-    pictures (parts, strokes, then class evidence), not only smaller ones; report it beside ``map_resolution``.
+    then ``reduce="best"``: mean over images of max over channels (can the digit still be found in some map of
+    this layer?), or ``"mean"``: mean over images and channels. 1: a map is the digit again (up to sign and
+    scale); 0: nothing of its shape is left. Both coarseness (7x7 blocks cannot draw a stroke) and abstraction
+    (maps of parts, then of class evidence) lower it. digit_cnn after 3 epochs, 200 validation digits, "best":
+    relu1 0.89, relu2 0.74, relu3 0.57.
     """
+    if reduce not in ("best", "mean"):
+        raise ValueError(f"map_readability: reduce is 'best' (the most digit-like channel) or 'mean' (all "
+                         f"channels), got {reduce!r}.")
     x = _numpy(x).astype(np.float64)
-    image = x.mean(axis=1)
+    image = x.mean(axis=1).reshape(len(x), 1, -1)
+    image = image - image.mean(axis=2, keepdims=True)
     out = {}
     for name, a in maps.items():
-        a = _numpy(a).astype(np.float64)
-        n, c = a.shape[:2]
-        m = a.reshape(n, c, -1) - a.reshape(n, c, -1).mean(axis=2, keepdims=True)
-        t = resize_area(image, a.shape[2:]).reshape(n, 1, -1)
-        t = t - t.mean(axis=2, keepdims=True)
-        norm = np.sqrt((m ** 2).sum(axis=2) * (t ** 2).sum(axis=2))
-        r = np.divide((m * t).sum(axis=2), norm, out=np.zeros_like(norm), where=norm > 1e-12 * norm.max())
-        out[name] = float(np.abs(r).mean())
+        a = _upsample(_numpy(a).astype(np.float64), x.shape[2:])
+        m = a.reshape(*a.shape[:2], -1)
+        m = m - m.mean(axis=2, keepdims=True)
+        norm = np.sqrt((m ** 2).sum(axis=2) * (image ** 2).sum(axis=2))
+        r = np.abs(np.divide((m * image).sum(axis=2), norm, out=np.zeros_like(norm), where=norm > 1e-12))
+        out[name] = float((r.max(axis=1) if reduce == "best" else r).mean())
     return out
 
 
@@ -227,7 +217,8 @@ def receptive_field(model, layer, i: int, j: int, size=(28, 28)) -> Box:
 
 class TopUnits(NamedTuple):
     """The k inputs whose channel responds most: their ``index`` in x, the maximum ``value`` over positions and
-    the position ``(i, j)`` of that maximum on the layer's map; each (k,), strongest first."""
+    the position ``(i, j)`` of that maximum on the layer's map; each (k,) for one channel, (channels, k) for
+    several, strongest first."""
     index: object
     value: object
     i: object
@@ -235,42 +226,51 @@ class TopUnits(NamedTuple):
 
 
 def _channel_maxima(model, layer, x, channel, batch_size: int, where: str):
-    """(max over positions, flat position of the max) of one channel for every input, in batches."""
+    """For every input and each asked channel: the max over positions and its flat position, (N, channels) each;
+    computed in batches from the forward pass alone. Also the channels (a list) and the map's width."""
     name = layer_name(model, layer)
-    values, positions, width = [], [], None
+    values, positions = [], []
     for start in range(0, len(x), batch_size):
         a = _numpy(_activations(model, x[start:start + batch_size], [name])[name])
         if a.ndim != 4:
             raise ValueError(f"{where}: layer {name!r} gives {a.shape[1:]} per input, not maps (C, h, w); pick a "
                              "conv, ReLU or pooling layer.")
-        channel = _channels(where, a, name, channel)
-        flat = a[:, channel].reshape(len(a), -1)
-        values.append(flat.max(axis=1))
-        positions.append(flat.argmax(axis=1))
-        width = a.shape[3]
-    return np.concatenate(values), np.concatenate(positions), width
+        chosen = range(a.shape[1]) if channel is None else [channel] if _is_int(channel) else channel
+        chosen = [_channels(where, a, name, c) for c in chosen]
+        if not chosen:
+            raise ValueError(f"{where}: channel is an empty list; give one channel, a list of them, or None for all.")
+        flat = a[:, chosen].reshape(len(a), len(chosen), -1)
+        values.append(flat.max(axis=2))
+        positions.append(flat.argmax(axis=2))
+    return np.concatenate(values), np.concatenate(positions), chosen, a.shape[3]
 
 
-def top_activating(model, layer, x, channel: int, k: int = 9, batch_size: int = 500) -> TopUnits:
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def top_activating(model, layer, x, channel, k: int = 9, batch_size: int = 500) -> TopUnits:
     """The k inputs of x (N, C, H, W) whose ``channel`` of ``layer`` responds most (Zeiler & Fergus 2014).
 
     score[n] = max_{i,j} a[n, channel, i, j]; the k largest, strongest first (ties: the lower index first),
-    with the (i, j) where each maximum is. Computed in batches of ``batch_size`` inputs (memory only).
+    with the (i, j) where each maximum is. ``channel``: one int (fields (k,)), a list or range of them, or None
+    for every channel (fields (channels, k)), all from one forward pass in batches of ``batch_size`` inputs.
     """
     where = "top_activating"
     n = len(x)
     k = _whole(where, "k", k, 1, n + 1, f" (x has {n} inputs)")
     batch_size = _whole(where, "batch_size", batch_size, 1)
-    values, positions, width = _channel_maxima(model, layer, as_input(model, x), channel, batch_size, where)
-    order = np.argsort(-values, kind="stable")[:k]
-    i, j = np.divmod(positions[order], width)
-    return TopUnits(_like(model, order, True), _like(model, values[order]), _like(model, i, True),
-                    _like(model, j, True))
+    values, positions, _, width = _channel_maxima(model, layer, as_input(model, x), channel, batch_size, where)
+    order = np.argsort(-values, axis=0, kind="stable")[:k]
+    fields = [order, np.take_along_axis(values, order, 0), *np.divmod(np.take_along_axis(positions, order, 0), width)]
+    fields = [f[:, 0] if _is_int(channel) else f.T for f in fields]
+    return TopUnits(*(_like(model, f, integer=f.dtype.kind in "iu") for f in fields))
 
 
-def top_patches(model, layer, x, channel: int, k: int = 9, fill: float = 0.0, batch_size: int = 500):
+def top_patches(model, layer, x, channel, k: int = 9, fill: float = 0.0, batch_size: int = 500):
     """The input patch that each of the k most excited units sees: (k, C, r_h, r_w) for an r_h x r_w receptive
-    field, strongest first (``top_activating``, then ``receptive_field`` of the unit at each maximum).
+    field (``(channels, k, C, r_h, r_w)`` for a list of channels or None), strongest first (``top_activating``,
+    then ``receptive_field`` of the unit at each maximum).
 
     A box that reaches past the image border is padded with ``fill`` (0 = background, as the layers' zero
     padding), so every patch has the same size and the digit sits where the unit saw it.
@@ -278,12 +278,13 @@ def top_patches(model, layer, x, channel: int, k: int = 9, fill: float = 0.0, ba
     top = top_activating(model, layer, x, channel, k, batch_size)
     x = _numpy(as_input(model, x))
     size = x.shape[2:]
-    boxes = [_span(model, layer, int(i), int(j), size, "top_patches") for i, j in zip(_numpy(top.i), _numpy(top.j))]
+    index, rows, cols = (_numpy(f).reshape(-1) for f in (top.index, top.i, top.j))
+    boxes = [_span(model, layer, int(i), int(j), size, "top_patches") for i, j in zip(rows, cols)]
     pad = max(0, *(max(-b.top, -b.left, b.bottom - size[0], b.right - size[1]) for b in boxes))
     padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), constant_values=fill)
-    patches = [padded[n, :, b.top + pad:b.bottom + pad, b.left + pad:b.right + pad]
-               for n, b in zip(_numpy(top.index), boxes)]
-    return _like(model, np.stack(patches))
+    patches = np.stack([padded[n, :, b.top + pad:b.bottom + pad, b.left + pad:b.right + pad]
+                        for n, b in zip(index, boxes)])
+    return _like(model, patches.reshape(*_numpy(top.index).shape, *patches.shape[1:]))
 
 
 # ------------------------------------------------------------------------------------------ one unit's sum
@@ -331,7 +332,7 @@ def unit_contributions(model, layer, x, channel: int, i: int, j: int) -> Contrib
     name, conv = _conv_layer(model, layer, where)
     names = list(leaf_layers(model))
     before = names[:names.index(name)][-1:]
-    p = backprop(model, x, _zeros, at=name, keep=before)
+    p = backprop(model, x, None, at=name, keep=before)
     inp = _numpy(p.activations[before[0]] if before else as_input(model, x)).astype(np.float64)
     out = _numpy(p.output)
     channel = _channels(where, out, name, channel)
@@ -401,7 +402,8 @@ def nearest_neighbour_agreement(features_query, labels_query, features_ref, labe
     For each query q: its k nearest references by ||q - r|| (``metric="cosine"``: the angle, i.e. rows scaled
     to length 1 first); agreement = mean over queries of the fraction of those k that share q's label (k = 1:
     how often the nearest neighbour is of the same class). Features (N, D) or images (N, C, H, W) (flattened:
-    pixel space), NumPy or torch. Compare feature space with pixel space on the same digits.
+    pixel space), NumPy or torch. Compare feature space with pixel space on the same digits; keep queries and
+    references apart (a query that is also a reference finds itself at distance 0).
     """
     where = "nearest_neighbour_agreement"
     q, r = _matrix(where, "features_query", features_query), _matrix(where, "features_ref", features_ref)
