@@ -201,12 +201,19 @@ def probabilities(model, x) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def smallest_fooling_eps(model, x, y, eps_grid: Sequence[float] = tuple(np.arange(1, 31) / 100)) -> Optional[float]:
-    """The smallest eps of the grid at which FGSM changes the prediction for the single input x (1, ...)."""
-    for e in eps_grid:
-        if probabilities(model, attack(model, x, y, float(e))).argmax() != int(to_numpy(y)[0]):
-            return float(e)
-    return None
+EPS_GRID = tuple(np.round(np.arange(1, 31) / 100, 2))     # 0.01, 0.02, ..., 0.30
+
+
+def smallest_fooling_eps(model, x, y, eps_grid: Sequence[float] = EPS_GRID) -> np.ndarray:
+    """For each input of x, the smallest eps of the grid at which FGSM changes its prediction (inf: none does).
+
+    FGSM's direction does not depend on eps, so one backward pass serves the whole grid."""
+    grad = interpret.loss_gradient(model, x, y)
+    found = np.full(len(x), np.inf)
+    for e in sorted(eps_grid, reverse=True):
+        fooled = probabilities(model, attack(model, x, y, float(e), grad=grad)).argmax(1) != np.asarray(y)
+        found[fooled] = e
+    return found
 
 
 def _attack_panels(axes, model, x, y, eps: float, name: str) -> None:
@@ -230,23 +237,26 @@ def _attack_panels(axes, model, x, y, eps: float, name: str) -> None:
     axes[3].legend(fontsize=7)
 
 
-def plot_smallest_attack(model, x, y, digit: int = 7) -> Figure:
-    """The first correctly classified `digit` in x that FGSM can fool, at the smallest eps (steps of 0.01)."""
-    for i in np.flatnonzero(np.asarray(y) == digit):
-        xi, yi = x[i:i + 1], np.asarray(y[i:i + 1])
-        if probabilities(model, xi).argmax() != digit:
-            continue
-        eps = smallest_fooling_eps(model, xi, yi)
-        if eps is not None:
-            fig, axes = plt.subplots(1, 4, figsize=(10, 2.6), gridspec_kw={"width_ratios": [1, 1, 1, 2]})
-            _attack_panels(axes, model, xi, yi, eps, "FGSM")
-            fig.suptitle(f"digit {i} of the split: the smallest FGSM ε that changes the answer is {eps:.2f}")
-            return finish(fig)
-    raise ValueError(f"no {digit} in x is fooled by FGSM with eps up to 0.3.")
+def easiest_to_fool(model, x, y, digit: int = 7, becomes: Optional[int] = None) -> tuple[int, float]:
+    """(index, eps): the correctly classified ``digit`` of (x, y) that FGSM fools with the smallest eps of EPS_GRID
+    (into the class ``becomes``, if given)."""
+    y = np.asarray(y)
+    candidates = np.flatnonzero((y == digit) & (probabilities(model, x).argmax(1) == y))
+    eps = smallest_fooling_eps(model, x[candidates], y[candidates])
+    if becomes is not None:
+        adversarial = [probabilities(model, attack(model, x[i:i + 1], y[i:i + 1], e)).argmax() if np.isfinite(e)
+                       else -1 for i, e in zip(candidates, eps)]
+        eps = np.where(np.array(adversarial) == becomes, eps, np.inf)
+    if not np.isfinite(eps).any():
+        raise ValueError(f"no {digit} of x becomes {becomes if becomes is not None else 'another digit'} under "
+                         f"FGSM with eps up to {max(EPS_GRID)}.")
+    best = int(np.argmin(eps))
+    return int(candidates[best]), float(eps[best])
 
 
 def explore_epsilon(model, x, y, index: int = 0, eps: float = 0.1, attack_name: str = "FGSM") -> Figure:
-    """The ε slider: the digit, the change, the attacked digit and the probabilities before and after."""
+    """Digit ``index`` of (x, y), the change an attack of size eps makes (red: ink added, blue: removed), the
+    attacked digit, and the probabilities before and after (the ε slider's figure)."""
     fig, axes = plt.subplots(1, 4, figsize=(10, 2.6), gridspec_kw={"width_ratios": [1, 1, 1, 2]})
     xi, yi = x[index:index + 1], np.asarray(y[index:index + 1])
     if eps > 0:
@@ -330,12 +340,18 @@ def plot_feature_maps(maps: dict, image, channels: int = 8) -> Figure:
     return finish(fig)
 
 
+def strongest_channels(model, layer: str, x, n: int = 4) -> list[int]:
+    """The n channels of ``layer`` whose largest response over x is largest (the channels most sure of something)."""
+    top = interpret.top_activating(model, layer, x, channel=None, k=1)
+    return [int(c) for c in np.argsort(-np.asarray(to_numpy(top.value))[:, 0], kind="stable")[:n]]
+
+
 def plot_top_patches(model, x, layers: dict[str, Sequence[int]], k: int = 6) -> Figure:
     """For each layer and each of its listed channels, a row of the k input patches that excite it most."""
-    rows = [(name, c) for name, chans in layers.items() for c in chans]
+    rows = [(name, c, patches) for name, chans in layers.items()
+            for c, patches in zip(chans, np.asarray(to_numpy(interpret.top_patches(model, name, x, list(chans), k=k))))]
     fig, axes = plt.subplots(len(rows), k, figsize=(1.0 * k, 1.05 * len(rows)), squeeze=False)
-    for r, (name, channel) in enumerate(rows):
-        patches = np.asarray(to_numpy(interpret.top_patches(model, name, x, channel, k=k)))
+    for r, (name, channel, patches) in enumerate(rows):
         for n in range(k):
             axes[r, n].imshow(patches[n, 0], cmap="gray_r", vmin=0, vmax=1)
             axes[r, n].set_xticks([])
