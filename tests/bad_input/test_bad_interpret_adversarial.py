@@ -38,6 +38,8 @@ CASES = [
         torch_does=lambda: F.cross_entropy(torch.zeros(2, 10), torch.tensor([3, 10]))),
     Bad("fgsm: one-hot labels", lambda: fgsm(NET, X, np.eye(10)[Y], 0.1), TypeError,
         says=("one int per input", "(2,)", "(2, 10)")),
+    Bad("fgsm: grad= of another batch", lambda: fgsm(NET, X, Y, 0.1, grad=np.zeros((1, 1, 28, 28))), ValueError,
+        says=("grad", "(1, 1, 28, 28)", "(2, 1, 28, 28)", "loss_gradient(model, x, y)")),
     Bad("fgsm: three labels for two digits", lambda: fgsm(NET, X, np.array([1, 2, 3]), 0.1), TypeError,
         says=("one int per input", "(2,)", "(3,)"),
         torch_does=lambda: F.cross_entropy(torch.zeros(2, 10), torch.tensor([1, 2, 3]))),

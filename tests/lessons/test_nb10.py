@@ -6,6 +6,8 @@ import pytest
 import torch
 
 from course_lib import data, interpret, models, scratch, training
+from course_lib.exercises import nb10 as exercises
+from course_lib.exercises.checking import ExerciseFailed, run_check
 from course_lib.lessons import nb10_visualisation as nb10
 from course_lib.parity import compare
 
@@ -153,3 +155,31 @@ def test_the_explorer_takes_a_network_the_learner_built():
     model = models.lenet5(backend="torch")
     fig = nb10.explore_network(model, np.zeros((1, 28, 28), dtype=np.float32), "0", 2, 3, 3)
     assert "sees 5x5" in fig.axes[0].get_title()
+
+
+@pytest.mark.parametrize("ex", exercises.EXERCISES, ids=lambda e: e.key)
+def test_exercise_references_pass(ex):
+    assert run_check(ex, ex.reference).startswith("✔")
+
+
+def test_exercise_wrong_answers_name_the_mistake():
+    fgsm_step = next(e for e in exercises.EXERCISES if e.key == "10.fgsm_step")
+    with pytest.raises(ExerciseFailed, match="descent step"):
+        run_check(fgsm_step, lambda x, g, eps: np.clip(x - eps * np.sign(g), 0.0, 1.0))
+    cam = next(e for e in exercises.EXERCISES if e.key == "10.cam")
+    with pytest.raises(ExerciseFailed, match="Grad-CAM's last step"):
+        run_check(cam, lambda f, w, t: np.maximum(np.tensordot(w[t], f, axes=1), 0.0))
+
+
+def test_the_exercise_references_agree_with_the_library(net, digits):
+    """The checkers' occlusion and CAM are interpret's, on a real digit (the notebook's cells compare them too)."""
+    image = digits[0][7, 0].astype(np.float64)
+    mirror = models.load_digit_cnn("plain", backend="scratch")
+    score = lambda images: interpret.scores(mirror, images[:, None])[:, 7]            # noqa: E731
+    occlusion = next(e for e in exercises.EXERCISES if e.key == "10.occlusion_map").reference
+    compare("occlusion", occlusion(score, image, 6, 2), interpret.occlusion(mirror, image[None, None], 7, 6, 2)[0, 0],
+            tol=1e-9, verbose=False)
+    features = interpret.feature_maps(mirror, image[None, None], ["relu3"])["relu3"][0]
+    cam = next(e for e in exercises.EXERCISES if e.key == "10.cam").reference
+    compare("cam", cam(features, mirror.fc.weight.data, 7),
+            interpret.class_activation_map(mirror, image[None, None], 7)[0], tol=1e-12, verbose=False)
