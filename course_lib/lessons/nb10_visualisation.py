@@ -276,7 +276,8 @@ def transfer_rates(source, target, x, y, eps: float = 0.2, seed: int = 0) -> dic
     adversarial = attack(source, x, y, eps)
     noise = interpret.random_sign(x, eps, seed=seed)
     return {"fgsm": interpret.fooling_rate(target, x, adversarial, y, correct_also=[source]),
-            "noise": interpret.fooling_rate(target, x, noise, y, correct_also=[source])}
+            "noise": interpret.fooling_rate(target, x, noise, y, correct_also=[source]),
+            "own": interpret.fooling_rate(source, x, adversarial, y, correct_also=[target])}
 
 
 # ------------------------------------------------------------------------------------------ sanity and play
@@ -435,3 +436,14 @@ def plot_deep_dream(model, x, layer: str = "relu2", steps: Sequence[int] = (0, 1
     titles = [f"{'digit' if s == 0 else f'{s} steps'}" for _ in range(len(x)) for s in steps]
     return image_grid(rows, titles=titles, cols=len(steps) * len(x), cmap="gray_r", vmin=0, vmax=1, size=1.3,
                       title=f"DeepDream on {layer}: more of what {layer} sees")
+
+
+CHANNEL_DREAM_SETTINGS = dict(steps=40, lr=0.1, jitter=1, blur_every=4, blur_sigma=0.5)
+
+
+def plot_channel_dreams(model, layer: str, channels: Sequence[int], seed: int = 0) -> Figure:
+    """For each channel of ``layer``, the input that maximises its mean activation (CHANNEL_DREAM_SETTINGS)."""
+    images = interpret.maximize_activation(model, layer=layer, channel=list(channels),
+                                           shape=(len(channels), 1, 28, 28), seed=seed, **CHANNEL_DREAM_SETTINGS)
+    return image_grid(np.asarray(to_numpy(images))[:, 0], titles=[f"{layer} ch {c}" for c in channels],
+                      cols=len(channels), cmap="gray_r", size=1.3)

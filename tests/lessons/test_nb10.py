@@ -104,6 +104,7 @@ def test_transfer_rates_are_fooling_rates_of_fgsm_and_of_noise(net, digits):
     expected = interpret.fooling_rate(second, x, interpret.fgsm(net, x, y, 0.2), y, correct_also=[net])
     assert rates["fgsm"] == expected
     assert rates["noise"] == interpret.fooling_rate(second, x, interpret.random_sign(x, 0.2), y, correct_also=[net])
+    assert rates["own"] == interpret.fooling_rate(net, x, interpret.fgsm(net, x, y, 0.2), y, correct_also=[second])
 
 
 def test_strongest_channels_are_ordered_by_their_top_response(net, digits):
@@ -129,6 +130,7 @@ def test_every_figure_is_a_closed_figure(net, digits):
         nb10.plot_top_patches(net, x, {"relu2": [0, 1]}, k=3),
         nb10.plot_accuracy_vs_eps((0, 0.1), {"FGSM": [1.0, 0.5]}),
         nb10.plot_dreams(np.zeros((10, 1, 28, 28)), np.ones(10)),
+        nb10.plot_channel_dreams(net, "conv2", [0, 5]),
         nb10.plot_deep_dream(net, x[:1], "relu2", steps=(0, 2)),
         nb10.explore_method(net, x, y, 3, "occlusion", target=2),
         nb10.explore_epsilon(net, x, y, 0, 0.1, "PGD"),
