@@ -28,10 +28,11 @@ from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, LPPool2d, MaxPool2d
 from .random import manual_seed
+from .resampling import Upsample
 
 __all__ = [
     "functional", "optim", "init", "lr_scheduler", "Dropout", "BatchNorm1d", "BatchNorm2d", "Module", "Parameter", "Sequential", "Linear", "Flatten",
-    "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d",
+    "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "Upsample",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckError", "manual_seed",
 ]
