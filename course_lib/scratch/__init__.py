@@ -16,6 +16,8 @@ tests/bad_input/test_bad_differences_documented.py):
   targets): 0/1 labels are what the course's binary examples hold.
 - Floating-point dtypes mix by NumPy's rule (float32 input to a float64 layer computes in float64), where
   torch refuses "mat1 and mat2 must have the same dtype": the result is the more precise one, never wrong.
+- Upsample takes only batches (N, C, H, W): torch reads a rank-3 input as 1-D signals (N, C, L) and resizes
+  only its last axis, which for one image (C, H, W) is a silent half-resize; scratch says to add x[None].
 """
 from . import functional, init, lr_scheduler, optim
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
