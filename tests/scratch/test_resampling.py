@@ -11,13 +11,17 @@ from parity_helpers import assert_close, check_layer, t
 
 # (options, input shape): odd and non-square sizes, scale 2 and 3, size=, fractional scales, shrinking
 NEAREST = [
-    (dict(scale_factor=2), (2, 3, 5, 5)), (dict(scale_factor=3), (2, 2, 4, 7)), (dict(scale_factor=(2, 3)), (1, 3, 3, 5)),
-    (dict(size=(7, 9)), (2, 3, 5, 4)), (dict(size=11), (1, 2, 4, 6)), (dict(size=(3, 2)), (2, 2, 7, 5)),
-    (dict(scale_factor=2.5), (2, 1, 4, 5)), (dict(scale_factor=0.5), (1, 2, 9, 8)), (dict(scale_factor=2.1), (1, 1, 5, 3)),
+    (dict(scale_factor=2), (2, 3, 5, 5)), (dict(scale_factor=3), (2, 2, 4, 7)),
+    (dict(scale_factor=(2, 3)), (1, 3, 3, 5)), (dict(size=(7, 9)), (2, 3, 5, 4)), (dict(size=11), (1, 2, 4, 6)),
+    (dict(size=(3, 2)), (2, 2, 7, 5)),
+    (dict(scale_factor=2.5), (2, 1, 4, 5)), (dict(scale_factor=0.5), (1, 2, 9, 8)),
+    (dict(scale_factor=2.1), (1, 1, 5, 3)),  # floor(5 * 2.1) = 10 = 2 * 5: torch's "exactly double" shortcut
+    (dict(size=(46, 22)), (1, 1, 14, 26)),  # float64 steps would pick another source pixel here: torch uses float32
 ]
 BILINEAR = [
-    (dict(scale_factor=2), (2, 3, 5, 5)), (dict(scale_factor=3), (2, 2, 4, 7)), (dict(scale_factor=(2, 3)), (1, 3, 3, 5)),
-    (dict(size=(7, 9)), (2, 3, 5, 4)), (dict(size=(1, 3)), (1, 2, 4, 6)), (dict(size=(3, 2)), (2, 2, 7, 5)),
+    (dict(scale_factor=2), (2, 3, 5, 5)), (dict(scale_factor=3), (2, 2, 4, 7)),
+    (dict(scale_factor=(2, 3)), (1, 3, 3, 5)), (dict(size=(7, 9)), (2, 3, 5, 4)), (dict(size=(1, 3)), (1, 2, 4, 6)),
+    (dict(size=(3, 2)), (2, 2, 7, 5)),
     (dict(scale_factor=2.5), (2, 1, 4, 5)), (dict(scale_factor=0.5), (1, 2, 9, 8)),
 ]
 CASES = ([pytest.param(dict(o, mode="nearest"), s, id=f"nearest-{o}-{s}") for o, s in NEAREST]
