@@ -16,6 +16,8 @@ tests/bad_input/test_bad_differences_documented.py):
   targets): 0/1 labels are what the course's binary examples hold.
 - Floating-point dtypes mix by NumPy's rule (float32 input to a float64 layer computes in float64), where
   torch refuses "mat1 and mat2 must have the same dtype": the result is the more precise one, never wrong.
+- Upsample takes only batches (N, C, H, W): torch reads a rank-3 input as 1-D signals (N, C, L) and resizes
+  only its last axis, which for one image (C, H, W) is a silent half-resize; scratch says to add x[None].
 """
 from . import functional, init, lr_scheduler, optim
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
@@ -28,10 +30,11 @@ from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, LPPool2d, MaxPool2d
 from .random import manual_seed
+from .resampling import Upsample
 
 __all__ = [
     "functional", "optim", "init", "lr_scheduler", "Dropout", "BatchNorm1d", "BatchNorm2d", "Module", "Parameter", "Sequential", "Linear", "Flatten",
-    "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d",
+    "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "Upsample",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckError", "manual_seed",
 ]

@@ -35,3 +35,10 @@ def test_float_dtypes_mix_by_numpys_rule_where_torch_refuses():
     y = layer(x32)
     assert y.dtype == np.float64
     np.testing.assert_allclose(y, twin(torch.from_numpy(x32).double()).detach().numpy(), rtol=1e-12)
+
+
+def test_upsample_refuses_one_image_that_torch_reads_as_1d_signals():
+    image = np.random.default_rng(0).standard_normal((2, 4, 4))
+    assert torch.nn.Upsample(scale_factor=2)(torch.from_numpy(image)).shape == (2, 4, 8)  # only W was resized
+    with pytest.raises(ValueError, match=r"x\[None\]"):
+        scratch.Upsample(scale_factor=2)(image)

@@ -3,7 +3,7 @@
 Every ``f(input, ...) -> output`` has a partner ``f_backward(grad_output, <what f saved>, <options>)``
 that returns the gradient of a scalar loss with respect to the inputs, given ``grad_output = dL/d(output)``.
 One file per family: dense (linear and activations), losses, convolution, pooling, normalization,
-regularization (dropout).
+regularization (dropout), resampling (interpolate, cat).
 """
 from .convolution import (
     col2im, conv2d, conv2d_backward, conv2d_loops, conv2d_loops_backward, conv_transpose2d, conv_transpose2d_backward,
@@ -23,3 +23,4 @@ from .pooling import (
     lp_pool2d_backward, max_pool2d, max_pool2d_backward,
 )
 from .regularization import dropout, dropout_backward
+from .resampling import cat, cat_backward, interpolate, interpolate_backward
