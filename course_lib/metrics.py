@@ -23,7 +23,7 @@ def psnr(pred, target, data_range=1.0):
 
     pred, target: (N, ...) images of the same shape, e.g. (N, 1, 28, 28) with pixels in 0..1 (data_range=1.0;
     255 for pixels 0..255). MSE is the mean squared difference over all of an image's pixels, so one PSNR per
-    image: returns (N,) float64 (array or tensor). An image reproduced exactly has MSE = 0 and PSNR = inf (numpy and torch agree).
+    image: returns (N,) float64 (array or tensor). An image reproduced exactly has MSE = 0 and PSNR = inf.
     A summary is ``psnr(...).mean()``, the mean of the per-image values (which is not the PSNR of the mean MSE:
     log10 is concave; the per-image mean is the common choice in super-resolution papers).
     """
@@ -140,7 +140,7 @@ def _label_maps(pred_labels, true_labels, num_classes, where):
                          f"true_labels {tuple(true_labels.shape)}: these look like scores per class. Pass the "
                          "predicted labels, pred_labels = scores.argmax(1).")
     _same_shape(pred_labels, true_labels, "pred_labels", "true_labels", where)
-    if pred_labels.numel() == 0 if torch_in else pred_labels.size == 0:
+    if (pred_labels.numel() if torch_in else pred_labels.size) == 0:
         raise ValueError(f"{where}: the label maps are empty (shape {tuple(pred_labels.shape)}): nothing to measure.")
     return tuple(_labels_in_range(x, name, num_classes, where, torch_in)
                  for x, name in ((pred_labels, "pred_labels"), (true_labels, "true_labels")))
