@@ -23,7 +23,9 @@ course never downloads it.
 Also here: sha256_file(path), the one file hash of the course (the digits, the
 pretrained CNN, the build scripts); task_digits(split, classes) and
 few_shot_indices(labels, n, seed), notebook 09's selection of a task and of n
-labelled examples per class.
+labelled examples per class; and notebook 11's image-to-image data: digit_scenes(split, n) (64 x 64 scenes of
+2-4 digits with per-pixel labels, 0 = background, 1 + d for digit d), pixelated_digits(split) (14 x 14 -> 28 x 28)
+and noisy_digits(split, sigma).
 """
 
 import difflib
