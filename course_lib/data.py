@@ -23,7 +23,9 @@ course never downloads it.
 Also here: sha256_file(path), the one file hash of the course (the digits, the
 pretrained CNN, the build scripts); task_digits(split, classes) and
 few_shot_indices(labels, n, seed), notebook 09's selection of a task and of n
-labelled examples per class.
+labelled examples per class; and notebook 11's image-to-image data: digit_scenes(split, n) (64 x 64 scenes of
+2-4 digits with per-pixel labels, 0 = background, 1 + d for digit d), pixelated_digits(split) (14 x 14 -> 28 x 28)
+and noisy_digits(split, sigma).
 """
 
 import difflib
@@ -254,3 +256,98 @@ def few_shot_indices(labels, n, seed):
             raise ValueError(f"class {c} has only {len(members)} examples, fewer than n = {n}.")
         chosen.append(np.sort(rng.choice(members, size=n, replace=False)))
     return np.concatenate(chosen)
+
+
+# Image-to-image data (notebook 11): scenes of digits with label maps, pixelated digits, noisy digits.
+SCENE_CLASSES = 11                    # label maps: 0 = background, 1 + d = digit d
+SCENE_CLASS_NAMES = ("background",) + tuple(str(d) for d in range(10))
+SCENE_INK = 0.5                       # a pixel is a digit's when its ink (0..1) is above this
+
+
+def digit_scenes(split, n, size=64, digits=(2, 4), seed=0):
+    """``n`` scenes of 2..4 digits of one split on a size x size canvas, with per-pixel labels for segmentation.
+
+    Returns images float32 (n, 1, size, size) in 0..1 and label maps int64 (n, size, size): 0 = background,
+    1 + d where digit d's ink is above SCENE_INK (11 classes, SCENE_CLASS_NAMES). Background is 0 as in the
+    image itself (no ink) and as in most segmentation sets; the price is that digit d is class d + 1.
+    The canvas is a grid of g x g cells (g = ceil(sqrt(max digits)): 2 x 2 cells of 32 pixels for 64 and up
+    to 4 digits); each digit takes its own random cell at a random offset inside it, so digits never overlap
+    and every labelled pixel belongs to exactly one digit. The digits come from ``load_mnist(split)`` only:
+    "test" scenes hold test digits, "train" (or "fit", "validation") scenes training digits.
+    The same arguments always give the same scenes (numpy default_rng(seed)).
+    """
+    images, labels = load_mnist(split)
+    scenes, label_maps, _ = place_digits(images, labels, n, size, digits, seed)
+    return scenes, label_maps
+
+
+def place_digits(images, labels, n, size=64, digits=(2, 4), seed=0):
+    """``digit_scenes`` from given digits (uint8 (M, 28, 28), labels (M,)), with the record of what went where.
+
+    Returns (scenes, label_maps, placed): placed is int64 (n, max digits, 3), one row (index into images,
+    top row, left column) per digit of a scene and rows of -1 after the scene's last digit.
+    """
+    low, high, grid, cell = _scene_grid(n, size, digits)
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(low, high + 1, size=n)
+    cells = np.argsort(rng.random((n, grid * grid)), axis=1)[:, :high]       # distinct random cells per scene
+    top = cells // grid * cell + rng.integers(0, cell - 28 + 1, size=(n, high))
+    left = cells % grid * cell + rng.integers(0, cell - 28 + 1, size=(n, high))
+    which = rng.integers(len(images), size=(n, high))
+    placed = np.where((np.arange(high) < counts[:, None])[..., None], np.stack([which, top, left], -1), -1)
+    scenes = np.zeros((n, 1, size, size), dtype=np.float32)
+    label_maps = np.zeros((n, size, size), dtype=np.int64)
+    pixel = np.arange(28)
+    for k in range(high):                                   # the k-th digit of every scene that has one
+        (i,) = np.nonzero(placed[:, k, 0] >= 0)
+        j, rows, cols = placed[i, k, 0], placed[i, k, 1, None] + pixel, placed[i, k, 2, None] + pixel
+        ink = images[j].astype(np.float32) / 255
+        window = (i[:, None, None], rows[:, :, None], cols[:, None, :])
+        scenes[:, 0][window] = ink
+        label_maps[window] = np.where(ink > SCENE_INK, 1 + labels[j][:, None, None], 0)
+    return scenes, label_maps, placed
+
+
+def _scene_grid(n, size, digits):
+    """(fewest, most digits, cells per side, cell size) for a scene, or an error that says what does not fit."""
+    for value, name in ((n, "n"), (size, "size")):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"digit_scenes: {name} must be a whole number >= 1, got {value!r}.")
+    if (isinstance(digits, (str, bytes)) or not hasattr(digits, "__len__") or len(digits) != 2
+            or not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) for d in digits)
+            or not 1 <= digits[0] <= digits[1]):
+        raise ValueError(f"digit_scenes: digits is (fewest, most) digits per scene, whole numbers with "
+                         f"1 <= fewest <= most, e.g. (2, 4); got {digits!r}.")
+    grid = int(np.ceil(np.sqrt(digits[1])))
+    cell = size // grid
+    if cell < 28:
+        raise ValueError(f"digit_scenes: {digits[1]} digits need a {grid} x {grid} grid of cells of at least 28 "
+                         f"pixels, so size >= {28 * grid}; got size={size}.")
+    return int(digits[0]), int(digits[1]), grid, cell
+
+
+def pixelated_digits(split, factor=2):
+    """Digits for super-resolution: (low-res (N, 1, 28/factor, 28/factor), high-res (N, 1, 28, 28)), float32 0..1.
+
+    Each low-res pixel is the mean of a factor x factor block (area averaging, as
+    ``torch.nn.functional.avg_pool2d(x, factor)``); factor=2 gives 14 x 14 from 28 x 28.
+    """
+    if isinstance(factor, bool) or not isinstance(factor, numbers.Integral) or factor < 1 or 28 % factor:
+        raise ValueError(f"pixelated_digits: factor must divide 28 (1, 2, 4, 7, 14 or 28), got {factor!r}.")
+    high, _ = digit_images(split)
+    side = 28 // factor
+    return high.reshape(len(high), 1, side, factor, side, factor).mean(axis=(3, 5)), high
+
+
+def noisy_digits(split, sigma, seed=0):
+    """Digits for denoising: (noisy, clean), float32 (N, 1, 28, 28); noisy = clip(clean + sigma * z, 0, 1).
+
+    z is standard normal noise from numpy default_rng(seed), one draw per pixel; sigma >= 0 is in pixel units
+    (0..1), so sigma = 0.3 is noise of 30 % of the full range.
+    """
+    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not sigma >= 0:
+        raise ValueError(f"noisy_digits: sigma is the noise's standard deviation in pixel units (0..1), a number "
+                         f">= 0, got {sigma!r}.")
+    clean, _ = digit_images(split)
+    noise = np.random.default_rng(seed).standard_normal(clean.shape, dtype=np.float32)
+    return np.clip(clean + np.float32(sigma) * noise, 0, 1), clean

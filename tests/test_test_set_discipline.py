@@ -5,9 +5,10 @@ stop at, a learning rate, a regularisation strength, which model or remedy is be
 "validation", and the test digits only report an experiment's result. This test reads every notebook's
 code and follows the test data through it:
 
-- **test data** is what ``load_mnist("test")``, ``task_digits("test", ...)`` or ``digit_images("test")``
-  returns, any name with "test" in it (``x_test``, ``test_acc``), and anything assigned from an expression that
-  uses test data;
+- **test data** is what ``load_mnist("test")``, ``task_digits("test", ...)``, ``digit_images("test")`` or the
+  image-to-image loaders (``digit_scenes``, ``pixelated_digits``, ``noisy_digits``) given "test" return,
+  any name with "test" in it (``x_test``, ``test_acc``), and anything assigned from an expression that uses
+  test data;
 - test data must not reach a **choosing place**: a ``val=`` / ``validation=`` argument (what training
   curves, early stopping and schedules read), ``EarlyStopping(...)``, or ``max``/``min``/``sorted`` and
   ``np.argmax``/``np.argmin``/``np.argsort`` (picking the best of several results);
@@ -27,7 +28,7 @@ from test_notebooks_clean import NOTEBOOKS, cells, python, source
 ROOT = Path(__file__).parent.parent
 CHOOSING_KEYWORDS = {"val", "validation", "val_data"}
 CHOOSING_CALLS = {"max", "min", "sorted", "EarlyStopping", "argmax", "argmin", "argsort"}
-LOADERS = {"load_mnist", "task_digits", "digit_images"}
+LOADERS = {"load_mnist", "task_digits", "digit_images", "digit_scenes", "pixelated_digits", "noisy_digits"}
 ADMISSIONS = re.compile(r"serve as (the|our) validation|slightly optimistic|test (set|digits) as (the )?validation",
                         re.IGNORECASE)
 
