@@ -229,6 +229,103 @@ def digit_cnn(num_classes: int = 10, backend: str = "torch"):
     return nn.Sequential(OrderedDict(layers))
 
 
+# ------------------------------------------------------------------------------------------ image to image (11)
+
+AUTOENCODER_UPS = ("transpose", "upsample")
+
+
+def dense_autoencoder(bottleneck: int = 16, hidden: int = 256, backend: str = "torch"):
+    """Notebook 11's dense autoencoder for 28x28 digits in 0..1 (output the same shape, through a sigmoid):
+
+        flatten    Flatten()                            (N, 1, 28, 28) -> (N, 784)
+        enc1       Linear(784, hidden)     + ReLU       -> (N, hidden)
+        code       Linear(hidden, bottleneck)           -> (N, bottleneck)    the code, linear (no activation)
+        dec1       Linear(bottleneck, hidden) + ReLU    -> (N, hidden)
+        dec2       Linear(hidden, 784)     + Sigmoid    -> (N, 784)           pixels in 0..1
+        unflatten  Unflatten(1, (1, 28, 28))            -> (N, 1, 28, 28)
+
+    Parameters: 785 hidden + (hidden + 1) bottleneck + (bottleneck + 1) hidden + (hidden + 1) 784; for
+    bottleneck 16, hidden 256: 200,960 + 4,112 + 4,352 + 201,488 = 410,912. backend "torch" (default) or "scratch".
+    """
+    bottleneck = check_size("dense_autoencoder", "bottleneck", bottleneck, "the size of the code")
+    hidden = check_size("dense_autoencoder", "hidden", hidden)
+    nn = namespace(backend)
+    layers = [
+        ("flatten", nn.Flatten()), ("enc1", nn.Linear(28 * 28, hidden)), ("relu1", nn.ReLU()),
+        ("code", nn.Linear(hidden, bottleneck)),
+        ("dec1", nn.Linear(bottleneck, hidden)), ("relu2", nn.ReLU()),
+        ("dec2", nn.Linear(hidden, 28 * 28)), ("sigmoid", nn.Sigmoid()), ("unflatten", nn.Unflatten(1, (1, 28, 28))),
+    ]
+    return nn.Sequential(OrderedDict(layers))
+
+
+def conv_autoencoder(bottleneck: int = 16, up: str = "transpose", backend: str = "torch"):
+    """Notebook 11's convolutional autoencoder for 28x28 digits in 0..1: strided convolutions down, and up either
+    by transposed convolutions (up="transpose") or by nearest up-sampling then a convolution (up="upsample"):
+
+        enc1       Conv2d(1, 16, 3, stride=2, padding=1)  + ReLU  (N, 1, 28, 28)  -> (N, 16, 14, 14)
+        enc2       Conv2d(16, 32, 3, stride=2, padding=1) + ReLU                  -> (N, 32, 7, 7)
+        flatten, code   Linear(32*7*7, bottleneck)                -> (N, 1568)    -> (N, bottleneck)   the code
+        decode     Linear(bottleneck, 32*7*7) + ReLU, unflatten                   -> (N, 32, 7, 7)
+      up="transpose":
+        dec1       ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1) + ReLU   -> (N, 16, 14, 14)
+        dec2       ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1) + Sigmoid -> (N, 1, 28, 28)
+      up="upsample":
+        up1, dec1  Upsample(scale_factor=2), Conv2d(32, 16, 3, padding=1) + ReLU  -> (N, 16, 14, 14)
+        up2, dec2  Upsample(scale_factor=2), Conv2d(16, 1, 3, padding=1) + Sigmoid -> (N, 1, 28, 28)
+
+    (H_out = (7 - 1) 2 - 2 + 3 + 1 = 14 for a transposed convolution.) Both have the same parameter count,
+    160 + 4,640 + 1569 bottleneck + 1568 (bottleneck + 1) + 4,624 + 145: 61,329 for bottleneck 16, so the
+    comparison of the two up-sampling ways is fair. backend "torch" (default) or "scratch", the same names in both.
+    """
+    bottleneck = check_size("conv_autoencoder", "bottleneck", bottleneck, "the size of the code")
+    if up not in AUTOENCODER_UPS:
+        raise ValueError(f"conv_autoencoder: up must be one of {AUTOENCODER_UPS}: 'transpose' up-samples with "
+                         f"stride-2 ConvTranspose2d, 'upsample' with Upsample(scale_factor=2) then Conv2d; got {up!r}.")
+    nn = namespace(backend)
+    layers = [
+        ("enc1", nn.Conv2d(1, 16, 3, stride=2, padding=1)), ("relu1", nn.ReLU()),
+        ("enc2", nn.Conv2d(16, 32, 3, stride=2, padding=1)), ("relu2", nn.ReLU()),
+        ("flatten", nn.Flatten()), ("code", nn.Linear(32 * 7 * 7, bottleneck)),
+        ("decode", nn.Linear(bottleneck, 32 * 7 * 7)), ("relu3", nn.ReLU()), ("unflatten", nn.Unflatten(1, (32, 7, 7))),
+    ]
+    if up == "transpose":
+        layers += [("dec1", nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1)), ("relu4", nn.ReLU()),
+                   ("dec2", nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1))]
+    else:
+        layers += [("up1", nn.Upsample(scale_factor=2)), ("dec1", nn.Conv2d(32, 16, 3, padding=1)),
+                   ("relu4", nn.ReLU()),
+                   ("up2", nn.Upsample(scale_factor=2)), ("dec2", nn.Conv2d(16, 1, 3, padding=1))]
+    return nn.Sequential(OrderedDict(layers + [("sigmoid", nn.Sigmoid())]))
+
+
+def unet(num_classes: int = 11, base: int = 16, backend: str = "torch", skips: bool = True):
+    """Notebook 11's small U-Net for the 64x64 digit scenes: per-pixel logits (N, num_classes, H, W) from
+    (N, 1, H, W), H and W divisible by 4. Two levels down (conv blocks and MaxPool2d(2)), a bottom block, two up
+    (Upsample(2), cat with the skip along the channels, conv block), a 1x1 convolution; the shapes and the choice of
+    Upsample over ConvTranspose2d are in ``course_lib.unet``'s docstring. Submodules down1, pool1, down2, pool2,
+    bottom, up2, dec2, up1, dec1, head in both backends (scratch: ``unet.ScratchUNet``, with its own backward).
+
+    Parameters for num_classes 11, base 16: 2,480 + 13,888 + 55,424 (down) + 36,928 + 9,248 (up) + 187 = 118,155;
+    skips=False (``encoder_decoder``): 106,635.
+    """
+    from . import unet as unet_module
+
+    num_classes = check_size("unet", "num_classes", num_classes)
+    base = check_size("unet", "base", base, "the first block's number of channels")
+    _check_backend(backend)
+    if backend == "scratch":
+        return unet_module.ScratchUNet(1, num_classes, base, skips)
+    return unet_module.torch_unet_class()(1, num_classes, base, skips)
+
+
+def encoder_decoder(num_classes: int = 11, base: int = 16, backend: str = "torch"):
+    """The U-Net without its skip connections (``unet(..., skips=False)``): the baseline that shows what the skips
+    add. The decoder's blocks take only the up-sampled maps (4b and 2b channels). Parameters for 11 classes, base 16:
+    106,635."""
+    return unet(num_classes, base, backend, skips=False)
+
+
 # ------------------------------------------------------------------------------------------ weight files
 
 

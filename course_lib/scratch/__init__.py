@@ -24,7 +24,7 @@ from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
 from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient, relative_error
-from .linear import Flatten, Linear
+from .linear import Flatten, Linear, Unflatten
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d
@@ -34,7 +34,7 @@ from .resampling import Upsample
 
 __all__ = [
     "functional", "optim", "init", "lr_scheduler", "Dropout", "BatchNorm1d", "BatchNorm2d", "Module", "Parameter", "Sequential", "Linear", "Flatten",
-    "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "Upsample",
+    "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "Upsample", "Unflatten",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckError", "manual_seed",
 ]

@@ -81,3 +81,46 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Flatten's inverse: split axis ``dim`` into ``unflattened_size``, e.g. Unflatten(1, (32, 7, 7)) turns
+    (N, 1568) into (N, 32, 7, 7), as a decoder needs after its Linear layer. One size may be -1 (inferred)."""
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"Unflatten: dim must be an int (the axis to split), got {dim!r}.")
+        sizes = tuple(unflattened_size) if isinstance(unflattened_size, (tuple, list)) else None
+        if not sizes or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in sizes):
+            raise TypeError(f"Unflatten: unflattened_size must be a non-empty tuple of whole numbers such as "
+                            f"(32, 7, 7), got {unflattened_size!r}.")
+        if any(s < 1 and s != -1 for s in sizes) or sizes.count(-1) > 1:
+            raise ValueError(f"Unflatten: unflattened_size={sizes} must hold positive sizes (at most one -1, "
+                             f"inferred); torch refuses it too.")
+        self.dim, self.unflattened_size = int(dim), tuple(int(s) for s in sizes)
+
+    def _new_shape(self, shape: tuple) -> tuple:
+        if not -len(shape) <= self.dim < len(shape):
+            raise IndexError(f"Unflatten: dim={self.dim} is not an axis of the input of shape {shape} "
+                             f"(axes {-len(shape)}..{len(shape) - 1}).")
+        axis, known = self.dim % len(shape), math.prod(s for s in self.unflattened_size if s != -1)
+        sizes = tuple(shape[axis] // known if s == -1 else s for s in self.unflattened_size)
+        if math.prod(sizes) != shape[axis]:
+            raise ValueError(f"Unflatten: unflattened_size={self.unflattened_size} does not multiply up to the "
+                             f"size of dim {self.dim} ({shape[axis]}) of the input of shape {shape}; "
+                             f"the sizes' product must equal it (torch: 'don't multiply up to the size of dim').")
+        return shape[:axis] + sizes + shape[axis + 1:]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(refuse_tensor(x, "Unflatten input"))
+        new_shape = self._new_shape(x.shape)
+        self.save_for_backward(x.shape)
+        return x.reshape(new_shape)
+
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        shape, = self.take_saved(grad_output)
+        return np.asarray(grad_output).reshape(shape)  # a reshape moves no numbers: the gradient is reshaped back
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
