@@ -1,6 +1,7 @@
 """Speed of the from-scratch NumPy code against PyTorch on the CPU, as ratios measured in one run.
 
-    python benchmarks/run.py               # the target table, then single ops, MLP steps, loops vs im2col
+    python benchmarks/run.py               # the target table, then single ops, MLP steps, notebook 10's methods
+                                           # and notebook 11's layers, loops vs im2col
     python benchmarks/run.py --notebooks   # also the execution time of every notebook
     OMP_NUM_THREADS=1 python benchmarks/run.py   # one thread on both sides (steadier on a busy machine)
 
@@ -26,8 +27,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from course_lib import scratch  # noqa: E402
-from course_lib.models import mlp  # noqa: E402
+from course_lib import interpret, scratch  # noqa: E402
+from course_lib.models import digit_cnn, mlp  # noqa: E402
 from course_lib.parity import copy_torch_to_scratch  # noqa: E402
 from course_lib.scratch import functional as sf  # noqa: E402
 
@@ -163,6 +164,47 @@ def op_cases(batch: int = 256):
     ]
 
 
+def interpret_cases(batch: int = 16):
+    """Notebook 10's methods on digit_cnn (random weights copied across), float32: scratch model vs torch model."""
+    rng = np.random.default_rng(4)
+    torch.manual_seed(4)
+    theirs = digit_cnn()
+    ours = digit_cnn(backend="scratch").float()
+    copy_torch_to_scratch(theirs, ours)
+    x, y = rng.uniform(0, 1, (batch, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, batch)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    methods = {
+        "saliency": lambda m, a, b: interpret.saliency(m, a, b),
+        "Grad-CAM (relu3)": lambda m, a, b: interpret.grad_cam(m, "relu3", a, b),
+        "integrated gradients, 20 steps": lambda m, a, b: interpret.integrated_gradients(m, a, b, steps=20),
+        "occlusion 6x6 stride 2": lambda m, a, b: interpret.occlusion(m, a, b, window=6, stride=2),
+        "FGSM": lambda m, a, b: interpret.fgsm(m, a, b, 0.1),
+    }
+    return [(f"{name}, digit_cnn, {batch} digits", lambda f=f: f(ours, x, y), lambda f=f: f(theirs, xt, yt))
+            for name, f in methods.items()]
+
+
+def resampling_cases():
+    """Notebook 11's layers, forward+backward, float32: Upsample (nearest, bilinear) and cat along channels."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((64, 16, 14, 14), dtype=np.float32)
+    cases = [module_case(f"Upsample x2 {mode} (64, 16, 14, 14)", scratch.Upsample(scale_factor=2, mode=mode),
+                         torch.nn.Upsample(scale_factor=2, mode=mode), x) for mode in ("nearest", "bilinear")]
+    a, b = (rng.standard_normal((64, 16, 28, 28), dtype=np.float32) for _ in range(2))
+    at, bt = (torch.tensor(v, requires_grad=True) for v in (a, b))
+    g = np.ones((64, 32, 28, 28), dtype=np.float32)
+
+    def ours_cat():
+        sf.cat([a, b], dim=1)
+        sf.cat_backward(g, [16, 16], dim=1)
+
+    def theirs_cat():
+        at.grad = bt.grad = None
+        torch.cat([at, bt], dim=1).sum().backward()
+
+    return cases + [("cat two (64, 16, 28, 28) along channels", ours_cat, theirs_cat)]
+
+
 def loop_case():
     """The plain-loops convolution next to the vectorised one, on a small input (loops are slow)."""
     rng = np.random.default_rng(3)
@@ -217,6 +259,9 @@ def main(argv: list[str]) -> int:
         return 0
     ratios = print_table("ops and MLP, float64", op_cases() + mlp_cases(64) + mlp_cases(256), args.repeats)
     print(f"\nmedian ratio scratch/torch (ops and MLP, float64): {statistics.median(ratios):.2f}\n")
+    print_table("notebook 10's methods and notebook 11's layers, float32", interpret_cases() + resampling_cases(),
+                args.repeats)
+    print()
     name, loops, fast = loop_case()
     t_loops, t_fast = paired_times(loops, fast, repeats=3, warmup=1)
     print(f"{name}: loops {1e3 * t_loops:.1f} ms, im2col {1e3 * t_fast:.3f} ms, loops are {t_loops / t_fast:,.0f}x slower")
