@@ -23,11 +23,13 @@ class _Loss(Module):
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy on raw scores: input (N, C) logits, target (N,) class indices."""
+    """Softmax cross-entropy on raw scores: input (N, C) logits, target (N,) class indices; or, per position
+    as torch, input (N, C, d1, ..., dk) and target (N, d1, ..., dk), e.g. (N, C, H, W) and (N, H, W) for
+    segmentation (the mean is over all N d1 ... dk positions)."""
 
     def forward(self, input: np.ndarray, target) -> float:
         input = as_float_array(input, "CrossEntropyLoss input")
-        target = check_class_targets(input, target, "CrossEntropyLoss")
+        target = check_class_targets(input, target, "CrossEntropyLoss", spatial=True)
         loss = F.cross_entropy(input, target, self.reduction)
         self.save_for_backward(input, target)
         return loss
