@@ -1,8 +1,9 @@
 """Losses, each a forward/backward pair: the forward returns a Python float, the backward dL/d(input).
 
 Shapes: ``N`` examples, ``C`` classes (cross-entropy also per position: ``(N, C, d1, ..., dk)``); ``(*)`` any
-shape (input and target of the elementwise losses must match). Every backward is ``f_backward(grad_output, input, target, <options>)``: grad_output is
-dL_total/dL, 1.0 when the loss is the last step, and scales the gradient it returns.
+shape (input and target of the elementwise losses must match). Every backward is
+``f_backward(grad_output, input, target, <options>)``: grad_output is dL_total/dL, 1.0 when the loss is the last
+step, and scales the gradient it returns.
 """
 from __future__ import annotations
 
