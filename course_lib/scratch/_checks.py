@@ -134,6 +134,8 @@ def check_class_targets(logits: np.ndarray, target, where: str, spatial: bool = 
     if target.dtype.kind not in "iu":
         probabilities = (" Probability targets of the scores' shape (torch accepts float targets) are not "
                          "supported by the scratch loss." if spatial else "")
+        if target.dtype.kind == "f" and target.size and np.all(target == np.round(target)):
+            probabilities += " Whole-number floats (a label map loaded as floats)? Use target.astype(np.int64)."
         raise TypeError(
             f"{where}: target must hold integer class indices 0..C-1, got dtype {target.dtype}. "
             f"(One-hot targets? Use target.argmax(axis=1).){probabilities}"
@@ -162,6 +164,9 @@ def _check_target_shape(scores: tuple, target: tuple, where: str) -> None:
         hint = " The target has a channel axis of size 1: use target.squeeze(1)."
     elif len(target) == len(expected) and sorted(target) == sorted(expected):
         hint = " Same sizes in another order: are the spatial axes swapped (H and W transposed)?"
+    elif target == scores:
+        hint = (" The target has the scores' own shape: class indices have no class axis (probability targets "
+                "of the scores' shape, which torch accepts, are not supported by the scratch loss).")
     raise ValueError(
         f"{where}: scores have shape {scores}, so target must have shape {expected}, got {target}: "
         f"one class index per position, (N, C, H, W) logits take (N, H, W) targets (the class axis 1 removed).{hint}"
