@@ -15,7 +15,8 @@ class _Loss(Module):
         super().__init__()
         if reduction not in ("mean", "sum"):
             raise ValueError(f"{type(self).__name__}: reduction must be 'mean' or 'sum', got {reduction!r} "
-                             f"(torch's 'none', per-example losses, is not part of the scratch losses).")
+                             f"(torch's 'none', per-example losses, is not part of the scratch loss modules, which "
+                             f"return one number; functional.cross_entropy(..., reduction='none') has it).")
         self.reduction = reduction
 
     def extra_repr(self) -> str:

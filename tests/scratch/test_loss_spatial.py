@@ -46,3 +46,17 @@ def test_spatial_is_the_mean_over_positions_of_the_flat_loss(rng):
     rows = np.moveaxis(s, 1, -1).reshape(-1, 3)
     assert sf.cross_entropy(s, y) == pytest.approx(sf.cross_entropy(rows, y.ravel()), abs=1e-12)
     assert sf.cross_entropy(s, y, "sum") == pytest.approx(40 * sf.cross_entropy(s, y), abs=1e-10)
+
+
+@pytest.mark.parametrize("shape", [(7, 5), *SHAPES], ids=str)
+def test_functional_cross_entropy_reduction_none_matches_torch(shape, device, rng):
+    """reduction="none": one loss per position (the target's shape); the backward takes one grad_output each."""
+    s, y = spatial_problem(rng, shape)
+    g = rng.standard_normal(y.shape)
+    st = t(s, device, grad=True)
+    loss_t = F.cross_entropy(st, torch.tensor(y, device=device), reduction="none")
+    loss_t.backward(t(g, device))
+    losses = sf.cross_entropy(s, y, "none")
+    assert losses.shape == y.shape
+    assert_close(losses, loss_t, "per-position losses", tol=1e-10)
+    assert_close(sf.cross_entropy_backward(g, s, y, "none"), st.grad, "per-position grad", tol=1e-10)
