@@ -374,8 +374,9 @@ def is_scratch(model) -> bool:
 
 
 def _are_labels(yb) -> bool:
-    """True for class labels: a 1-D integer array or tensor (not BCE's float targets)."""
-    if yb.ndim != 1:
+    """True for class labels: an integer array or tensor of any rank >= 1, (N,) per example or (N, H, W) per pixel
+    (not BCE's or a regression's float targets)."""
+    if yb.ndim == 0:
         return False
     if hasattr(yb, "is_floating_point"):
         return not yb.is_floating_point()
@@ -383,8 +384,11 @@ def _are_labels(yb) -> bool:
 
 
 def _n_correct(scores, yb) -> Optional[int]:
-    """How many rows of scores (N, C) have their highest score at the label yb (N,); None if yb are not labels."""
-    return int((scores.argmax(1) == yb).sum()) if _are_labels(yb) else None
+    """How many positions have their highest score at the label: scores (N, C) with yb (N,), or (N, C, H, W) with
+    yb (N, H, W), correct pixels; None if yb are not labels of the scores' shape without the class axis 1."""
+    if not _are_labels(yb) or tuple(yb.shape) != (scores.shape[0], *scores.shape[2:]):
+        return None
+    return int((scores.argmax(1) == yb).sum())
 
 
 def _as_tensors(model, xb, yb):
@@ -463,7 +467,7 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs: int = 10, batch_size
         callback.on_train_begin(model)
     bar = tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
     for epoch in bar:
-        start, total, correct, seen, stop = time.perf_counter(), 0.0, 0, 0, False
+        start, total, correct, seen, labelled, stop = time.perf_counter(), 0.0, 0, 0, 0, False
         for idx in batches(len(x)):
             xb = x[idx] if transform is None else _transformed("transform", transform(x[idx]), x[idx])
             if perturb is not None:
@@ -471,12 +475,12 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs: int = 10, batch_size
             loss, n_correct = _step(model, loss_fn, optimizer, xb, y[idx])
             step += 1
             history.step_loss.append(loss)
-            total, seen = total + loss * len(idx), seen + len(idx)
+            total, seen, labelled = total + loss * len(idx), seen + len(idx), labelled + _n_labels(y[idx])
             correct = None if n_correct is None or correct is None else correct + n_correct
             if any([callback.on_step(step, loss, model) for callback in callbacks]):
                 stop = True
                 break
-        _end_epoch(history, time.perf_counter() - start, total, correct, seen)
+        _end_epoch(history, time.perf_counter() - start, total, correct, seen, labelled)
         if val is not None:
             val_loss, val_acc = evaluate(model, loss_fn, *val)
             history.val_loss.append(val_loss)
@@ -487,14 +491,21 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs: int = 10, batch_size
     return history
 
 
-def _end_epoch(history: History, seconds: float, total: float, correct: Optional[int], seen: int) -> None:
+def _n_labels(y) -> int:
+    """How many labelled positions y (array or tensor) holds: N for (N,) labels, N*H*W for (N, H, W) label maps."""
+    return int(np.prod(np.shape(y)))
+
+
+def _end_epoch(history: History, seconds: float, total: float, correct: Optional[int], seen: int,
+               labelled: int) -> None:
+    """Record the epoch: mean loss per example, accuracy as correct / labelled positions (pixels for label maps)."""
     if seen == 0:
         raise ValueError(f"epoch {len(history.seconds)}: batches= gave no mini-batches, so nothing was trained; "
                          "it must return at least one index array per epoch (e.g. batches=random_batches(64, 100)).")
     history.seconds.append(seconds)
     history.train_loss.append(float(total / seen))
     if correct is not None:
-        history.train_acc.append(correct / seen)
+        history.train_acc.append(correct / labelled)
 
 
 def train_steps(model, loss_fn, optimizer, train, steps: int, batch_size: int = 64, seed: int = 0,
@@ -562,28 +573,34 @@ def outputs(model, x, batch_size: int = 1000):
 def accuracy(model, x, y) -> float:
     """Fraction of examples whose highest score is the true class (precision @ 1 in the decks).
 
-    y: one class label per example, shape (N,).
+    y: one class label per example, shape (N,); or, for a model whose scores are (N, C, H, W), one label per
+    pixel, shape (N, H, W): the fraction of correct pixels.
     """
     y = y.cpu().numpy() if hasattr(y, "cpu") else np.asarray(y)
-    _check_labels(y, len(x), "accuracy")
     predicted = outputs(model, x).argmax(1)
     if not is_scratch(model):
         predicted = predicted.cpu().numpy()
+    _check_labels(y, predicted.shape, "accuracy")
     return float(np.mean(predicted == y))
 
 
-def _check_labels(y: np.ndarray, n: int, where: str) -> None:
-    """y must be (n,): one label per example (a column or one-hot rows would broadcast into a wrong number)."""
-    if y.shape == (n,):
+def _check_labels(y: np.ndarray, shape: tuple, where: str) -> None:
+    """y must have the predictions' shape: (n,), one label per example, or (n, H, W) for per-pixel scores (a
+    column or one-hot rows would broadcast into a wrong number)."""
+    if y.shape == shape:
         return
-    hint = ""
-    if y.ndim == 2 and y.shape[0] == n:
+    n, hint = shape[0], ""
+    if y.ndim == 2 and y.shape[0] == n and len(shape) == 1:
         hint = " (a column? use y.ravel())" if y.shape[1] == 1 else " (one-hot rows? use y.argmax(1))"
-    raise ValueError(f"{where}: y must hold one class label per example of x, shape ({n},); got shape {y.shape}{hint}.")
+    what = "one class label per example of x" if len(shape) == 1 else "one class label per position of the scores"
+    raise ValueError(f"{where}: y must hold {what}, shape {shape}; got shape {y.shape}{hint}.")
 
 
 def evaluate(model, loss_fn, x, y) -> tuple[float, float]:
-    """(mean loss, accuracy) of a scratch or torch model on the whole of (x, y)."""
+    """(mean loss, accuracy) of a scratch or torch model on the whole of (x, y).
+
+    Accuracy is correct / labelled positions: per example for (N,) labels, per pixel for (N, H, W) label maps.
+    """
     if is_scratch(model):
         scores = outputs(model, x)
         return loss_fn(scores, y), float((scores.argmax(axis=1) == y).mean())
@@ -597,4 +614,4 @@ def evaluate(model, loss_fn, x, y) -> tuple[float, float]:
             scores = model(xt)
             total_loss += float(loss_fn(scores, yt)) * len(yt)
             correct += int((scores.argmax(dim=1) == yt).sum())
-    return total_loss / len(x), correct / len(x)
+    return total_loss / len(x), correct / _n_labels(y)

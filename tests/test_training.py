@@ -323,3 +323,33 @@ def test_accuracy_every_without_a_target_only_records():
     training.fit(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1), (x, y),
                  epochs=2, batch_size=4, progress=False, callbacks=[record])
     assert record.steps == list(range(3, 21, 3)) and len(record.accs) == 6 and record.reached is None
+
+
+# ---------------------------------------------------------------- segmentation: one label per pixel
+
+@pytest.mark.parametrize("backend", ["scratch", "torch"])
+def test_fit_on_label_maps_reports_pixel_accuracy(backend):
+    """(N, H, W) targets with (N, C, H, W) scores: accuracy is correct pixels / all pixels, in fit and evaluate.
+
+    lr=0 keeps the model fixed, so every epoch's train and validation accuracy must equal the direct count;
+    10 maps in batches of 4 (4, 4, 2) also check that the last, smaller batch is weighted by its pixels.
+    """
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((10, 2, 5, 4))
+    y = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 1)   # classes 0..2 per pixel, shape (10, 5, 4)
+    scratch.manual_seed(0)
+    torch.manual_seed(0)
+    if backend == "scratch":
+        model, loss_fn = scratch.Conv2d(2, 3, 1), scratch.CrossEntropyLoss()
+        opt = scratch.optim.SGD(model.parameters(), lr=0.0)
+    else:
+        model, loss_fn = torch.nn.Conv2d(2, 3, 1).double(), torch.nn.CrossEntropyLoss()
+        opt = torch.optim.SGD(model.parameters(), lr=0.0)
+    h = fit(model, loss_fn, opt, (x, y), val=(x, y), epochs=2, batch_size=4, progress=False)
+    scores = np.asarray(training.outputs(model, x).detach() if backend == "torch" else training.outputs(model, x))
+    direct = np.mean(scores.argmax(1) == y)
+    assert 0 < direct < 1
+    assert h.train_acc == pytest.approx([direct] * 2, abs=1e-12)
+    assert h.val_acc == pytest.approx([direct] * 2, abs=1e-12)
+    assert training.accuracy(model, x, y) == pytest.approx(direct, abs=1e-12)
+    assert evaluate(model, loss_fn, x, y)[0] == pytest.approx(h.train_loss[-1], abs=1e-12)

@@ -120,28 +120,57 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, what_a: str, what_b: str, whe
         )
 
 
-def check_class_targets(logits: np.ndarray, target, where: str) -> np.ndarray:
-    """Validate integer class labels for ``(N, C)`` scores; return them as an int64 array of shape ``(N,)``."""
-    check_ndim(logits, (2,), where, "(N, C): one row of class scores per example")
+def check_class_targets(logits: np.ndarray, target, where: str, spatial: bool = False) -> np.ndarray:
+    """Validate integer class labels for ``(N, C)`` scores; return them as an int64 array of shape ``(N,)``.
+
+    With ``spatial=True`` (cross-entropy, as torch's) also ``(N, C, d1, ..., dk)`` scores, one class per position,
+    with ``(N, d1, ..., dk)`` targets: ``(N, C, H, W)`` logits take ``(N, H, W)`` targets. Probability targets
+    (torch's float targets of the logits' shape) are refused: the scratch losses take class indices only.
+    """
+    if not (spatial and logits.ndim > 2):
+        also = "; or (N, C, d1, ..., dk): class scores per position" if spatial else ""
+        check_ndim(logits, (2,), where, f"(N, C): one row of class scores per example{also}")
     target = np.asarray(target)
     if target.dtype.kind not in "iu":
+        probabilities = (" Probability targets of the scores' shape (torch accepts float targets) are not "
+                         "supported by the scratch loss." if spatial else "")
+        if target.dtype.kind == "f" and target.size and np.all(target == np.round(target)):
+            probabilities += " Whole-number floats (a label map loaded as floats)? Use target.astype(np.int64)."
         raise TypeError(
             f"{where}: target must hold integer class indices 0..C-1, got dtype {target.dtype}. "
-            f"(One-hot targets? Use target.argmax(axis=1).)"
+            f"(One-hot targets? Use target.argmax(axis=1).){probabilities}"
         )
-    n, c = logits.shape
-    if target.shape != (n,):
-        raise ValueError(
-            f"{where}: scores have shape {(n, c)}, so target must have shape ({n},), got {tuple(target.shape)}."
-        )
+    _check_target_shape(tuple(logits.shape), tuple(target.shape), where)
+    c = logits.shape[1]
     bad = (target < 0) | (target >= c)
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
+        i = np.unravel_index(int(np.flatnonzero(bad)[0]), target.shape)
         raise ValueError(
-            f"{where}: labels must be in 0..{c - 1} for {c} classes, but target[{i}] = {int(target[i])} "
-            f"({int(bad.sum())} label(s) out of range)."
+            f"{where}: labels must be in 0..{c - 1} for {c} classes, but target[{', '.join(map(str, i))}] = "
+            f"{int(target[i])} ({int(bad.sum())} label(s) out of range)."
         )
     return target.astype(np.int64)
+
+
+def _check_target_shape(scores: tuple, target: tuple, where: str) -> None:
+    """Class targets have the scores' shape without the class axis 1: (N, C) -> (N,), (N, C, H, W) -> (N, H, W)."""
+    expected = (scores[0], *scores[2:])
+    if target == expected:
+        return
+    if len(scores) == 2:
+        raise ValueError(f"{where}: scores have shape {scores}, so target must have shape {expected}, got {target}.")
+    hint = ""
+    if target == (scores[0], 1, *scores[2:]):
+        hint = " The target has a channel axis of size 1: use target.squeeze(1)."
+    elif len(target) == len(expected) and sorted(target) == sorted(expected):
+        hint = " Same sizes in another order: are the spatial axes swapped (H and W transposed)?"
+    elif target == scores:
+        hint = (" The target has the scores' own shape: class indices have no class axis (probability targets "
+                "of the scores' shape, which torch accepts, are not supported by the scratch loss).")
+    raise ValueError(
+        f"{where}: scores have shape {scores}, so target must have shape {expected}, got {target}: "
+        f"one class index per position, (N, C, H, W) logits take (N, H, W) targets (the class axis 1 removed).{hint}"
+    )
 
 
 def pair(value, name: str, minimum: int = 1) -> tuple[int, int]:

@@ -15,7 +15,8 @@ class _Loss(Module):
         super().__init__()
         if reduction not in ("mean", "sum"):
             raise ValueError(f"{type(self).__name__}: reduction must be 'mean' or 'sum', got {reduction!r} "
-                             f"(torch's 'none', per-example losses, is not part of the scratch losses).")
+                             f"(torch's 'none', per-example losses, is not part of the scratch loss modules, which "
+                             f"return one number; functional.cross_entropy(..., reduction='none') has it).")
         self.reduction = reduction
 
     def extra_repr(self) -> str:
@@ -23,11 +24,13 @@ class _Loss(Module):
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy on raw scores: input (N, C) logits, target (N,) class indices."""
+    """Softmax cross-entropy on raw scores: input (N, C) logits, target (N,) class indices; or, per position
+    as torch, input (N, C, d1, ..., dk) and target (N, d1, ..., dk), e.g. (N, C, H, W) and (N, H, W) for
+    segmentation (the mean is over all N d1 ... dk positions)."""
 
     def forward(self, input: np.ndarray, target) -> float:
         input = as_float_array(input, "CrossEntropyLoss input")
-        target = check_class_targets(input, target, "CrossEntropyLoss")
+        target = check_class_targets(input, target, "CrossEntropyLoss", spatial=True)
         loss = F.cross_entropy(input, target, self.reduction)
         self.save_for_backward(input, target)
         return loss

@@ -1,14 +1,15 @@
 """Losses, each a forward/backward pair: the forward returns a Python float, the backward dL/d(input).
 
-Shapes: ``N`` examples, ``C`` classes; ``(*)`` any shape (input and target of the elementwise losses
-must match). Every backward is ``f_backward(grad_output, input, target, <options>)``: grad_output is
-dL_total/dL, 1.0 when the loss is the last step, and scales the gradient it returns.
+Shapes: ``N`` examples, ``C`` classes (cross-entropy also per position: ``(N, C, d1, ..., dk)``); ``(*)`` any
+shape (input and target of the elementwise losses must match). Every backward is
+``f_backward(grad_output, input, target, <options>)``: grad_output is dL_total/dL, 1.0 when the loss is the last
+step, and scales the gradient it returns.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_float_array, check_class_targets, check_same_shape
+from .._checks import as_float_array, check_class_targets, check_grad_output, check_same_shape
 from .dense import log_softmax, sigmoid, softmax
 
 
@@ -61,22 +62,53 @@ def _reduction_scale(count: int, reduction: str) -> float:
     return 1.0 / count if reduction == "mean" else 1.0
 
 
-def cross_entropy(input: np.ndarray, target, reduction: str = "mean") -> float:
-    """Softmax cross-entropy  L = -(1/N) sum_n log softmax(s_n)[y_n].   (N, C) logits, (N,) labels -> float."""
+def _classes_last(input: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, C, d1, ..., dk) scores and (N, d1, ..., dk) labels as (M, C) rows and (M,) labels, M = N d1 ... dk:
+    the class axis moved last, then flattened (the identity for (N, C) and (N,))."""
+    return np.moveaxis(input, 1, -1).reshape(-1, input.shape[1]), target.reshape(-1)
+
+
+def cross_entropy(input: np.ndarray, target, reduction: str = "mean") -> float | np.ndarray:
+    """Softmax cross-entropy  L = -(1/M) sum_m log softmax(s_m)[y_m]  over the M labelled positions.
+
+    (N, C) logits, (N,) labels -> float (M = N); or, as torch, per position: (N, C, d1, ..., dk) logits (softmax
+    over the class axis 1) with (N, d1, ..., dk) labels, M = N d1 ... dk, e.g. (N, C, H, W) with (N, H, W) for
+    segmentation. One code path: the class axis is moved last and the positions flattened to (M, C) rows.
+    reduction="none" (functional only) returns the per-position losses -log softmax(s_m)[y_m], target's shape.
+    """
     input = as_float_array(input, "cross_entropy input")
-    target = check_class_targets(input, target, "cross_entropy")
+    target = check_class_targets(input, target, "cross_entropy", spatial=True)
     _check_batch(input, "cross_entropy")
-    picked = log_softmax(input)[np.arange(len(target)), target]
-    return _reduce(-picked, reduction, "cross_entropy")
+    rows, labels = _classes_last(input, target)
+    per_position = -log_softmax(rows)[np.arange(len(labels)), labels]
+    if reduction == "none":
+        return per_position.reshape(target.shape)
+    return _reduce(per_position, reduction, "cross_entropy")
 
 
-def cross_entropy_backward(grad_output: float, input: np.ndarray, target, reduction: str = "mean") -> np.ndarray:
-    """dL/ds = grad_output * (softmax(s) - onehot(y)) / N  (no / N with reduction="sum").   (), (N, C), (N,) -> (N, C)."""
+def cross_entropy_backward(grad_output, input: np.ndarray, target, reduction: str = "mean") -> np.ndarray:
+    """dL/ds = grad_output * (softmax(s) - onehot(y)) / M  (no / M with reduction="sum").
+
+    (), (N, C), (N,) -> (N, C); (), (N, C, d1, ..., dk), (N, d1, ..., dk) -> (N, C, d1, ..., dk), through the
+    same (M, C) rows as the forward, reshaped back and the class axis returned to 1. With reduction="none",
+    grad_output holds one dL_total/dL_m per position (the target's shape) and scales that position's row.
+    """
+    target = check_class_targets(input, target, "cross_entropy_backward", spatial=True)
+    scale = _cross_entropy_grad_scale(grad_output, target.shape, reduction)
+    rows, labels = _classes_last(input, target)
+    grad = softmax(rows)
+    grad[np.arange(len(labels)), labels] -= 1.0
+    grad *= scale
+    return np.moveaxis(grad.reshape(*target.shape, input.shape[1]), -1, 1)
+
+
+def _cross_entropy_grad_scale(grad_output, shape: tuple, reduction: str):
+    """What multiplies each of the M rows: grad_output / M ("mean"), grad_output ("sum"), or with "none" one
+    grad_output per position (an array of the target's shape) as an (M, 1) column."""
+    if reduction == "none":
+        return check_grad_output(grad_output, shape, "cross_entropy_backward").reshape(-1, 1)
     _check_scalar_grad(grad_output, "cross_entropy_backward")
-    target = check_class_targets(input, target, "cross_entropy_backward")
-    grad = softmax(input)
-    grad[np.arange(len(target)), target] -= 1.0
-    return grad * (grad_output * _reduction_scale(len(target), reduction))
+    return grad_output * _reduction_scale(int(np.prod(shape)), reduction)
 
 
 def hinge_loss(scores: np.ndarray, target, margin: float = 1.0) -> float:
