@@ -1,5 +1,7 @@
-"""Which device PyTorch should use: a CUDA GPU, then Apple's MPS, then the CPU."""
+"""Which device PyTorch should use: a CUDA GPU, then Apple's MPS, then the CPU; and a reproducible CPU run."""
 from __future__ import annotations
+
+import contextlib
 
 import torch
 
@@ -59,3 +61,20 @@ def describe_device(device: str | torch.device | None = None) -> str:
     if device.type == "cpu":
         return f"cpu ({torch.get_num_threads()} threads)"
     return device.type
+
+
+@contextlib.contextmanager
+def deterministic_cpu():
+    """Run the block on one CPU thread with ``torch.use_deterministic_algorithms(True)``, then restore both.
+
+    The scripts that train the course's cached networks (data/*.py) run inside it, so the same torch build on the
+    same kind of CPU writes the same weights, byte for byte (several threads may add in another order).
+    """
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic)

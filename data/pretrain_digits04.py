@@ -21,11 +21,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from a checkout without installing
 
-from course_lib import data, models, training, transfer  # noqa: E402
+from course_lib import data, device, models, training, transfer  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> str:
@@ -35,14 +33,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (for tests)")
     args = parser.parse_args(argv)
 
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    try:
+    with device.deterministic_cpu():
         model = transfer.pretrain_source(max_steps=args.max_steps)
-    finally:
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     sha = models.save_weights(model, args.out)

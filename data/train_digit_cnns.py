@@ -46,7 +46,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))   # run from a checkout without installing
 
-from course_lib import data, interpret, models, training  # noqa: E402
+from course_lib import data, device, interpret, models, training  # noqa: E402
 
 SETTINGS = {"lr": 2e-2, "batch_size": 32, "epochs": 12, "eps": 0.1, "fraction": 0.5}
 SEEDS = {"plain": 0, "second": 1, "adversarial": 0}
@@ -89,14 +89,8 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--max-steps", type=int, default=None, help="stop each after this many steps (for tests)")
     args = parser.parse_args(argv)
 
-    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
-    try:
+    with device.deterministic_cpu():
         nets = {which: train(which, args.max_steps) for which in models.DIGIT_CNNS}
-    finally:
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(deterministic)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     sha = models.save_weights(nets, args.out)

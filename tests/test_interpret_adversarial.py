@@ -7,6 +7,7 @@ import pytest
 import torch
 from captum.robust import FGSM, PGD
 
+import interpret_twins
 from course_lib import models, parity, scratch, training
 from course_lib.interpret import adversarial_batch, fgsm, fooling_rate, linear_score_change, loss_gradient, pgd
 from course_lib.interpret import random_sign
@@ -16,12 +17,8 @@ EPS = 0.1
 
 @pytest.fixture(scope="module")
 def twins():
-    """A random digit_cnn in float64 and its scratch mirror with the same weights."""
-    torch.manual_seed(0)
-    net = models.digit_cnn().double()
-    mirror = models.digit_cnn(backend="scratch")
-    parity.copy_torch_to_scratch(net, mirror)
-    return net, mirror
+    """A random digit_cnn in float64 and its scratch mirror with the same weights (tests/interpret_twins.py)."""
+    return interpret_twins.twins("digit_cnn")[:2]
 
 
 @pytest.fixture(scope="module")

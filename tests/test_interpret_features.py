@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+import interpret_twins
 from course_lib import conv_arithmetic, models, parity, scratch
 from course_lib.interpret import _model, features as fe
 
@@ -15,11 +16,8 @@ MAPS = ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "conv3", "relu3"]
 
 @pytest.fixture(scope="module")
 def twins():
-    torch.manual_seed(0)
-    t = models.digit_cnn().double()
-    s = models.digit_cnn(backend="scratch")
-    parity.copy_torch_to_scratch(t, s)
-    return t, s
+    """A random digit_cnn in float64 and its scratch mirror with the same weights (tests/interpret_twins.py)."""
+    return interpret_twins.twins("digit_cnn")[:2]
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,15 @@ import numpy as np
 import pytest
 import torch
 
+import interpret_twins
 from course_lib import models, parity
 from course_lib.interpret import features as fe, maximize as mx
 
 
 @pytest.fixture(scope="module")
 def twins():
-    torch.manual_seed(0)
-    t = models.digit_cnn().double()
-    s = models.digit_cnn(backend="scratch")
-    parity.copy_torch_to_scratch(t, s)
-    return t, s
+    """A random digit_cnn in float64 and its scratch mirror with the same weights (tests/interpret_twins.py)."""
+    return interpret_twins.twins("digit_cnn")[:2]
 
 
 REGULARISED = dict(steps=3, lr=0.5, l2=0.1, jitter=2, blur_every=2, blur_sigma=0.7, seed=1)

@@ -4,17 +4,15 @@ import numpy as np
 import pytest
 import torch
 
+import interpret_twins
 from course_lib import models, parity, scratch
 from course_lib.interpret import _model
 
 
 @pytest.fixture(scope="module")
 def twins():
-    torch.manual_seed(0)
-    net = models.digit_cnn().double()
-    mirror = models.digit_cnn(backend="scratch")
-    parity.copy_torch_to_scratch(net, mirror)
-    return net, mirror
+    """A random digit_cnn in float64 and its scratch mirror with the same weights (tests/interpret_twins.py)."""
+    return interpret_twins.twins("digit_cnn")[:2]
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,6 @@
 """course_lib.models: the seams between scratch and torch (layer and optimiser namespaces, the activation
 registry, the init helper), the builders with the same names in both backends, and the weight files."""
-import importlib.util
-from pathlib import Path
-
+import data_scripts
 import numpy as np
 import pytest
 import torch
@@ -10,7 +8,6 @@ import torch
 from course_lib import data, models, scratch, training
 from course_lib.parity import compare
 
-DIGIT_CNNS_SCRIPT = Path(__file__).resolve().parents[1] / "data" / "train_digit_cnns.py"
 
 
 # ------------------------------------------------------------------------------------------ the seams
@@ -171,14 +168,7 @@ def test_save_weights_of_several_models_in_one_file(tmp_path):
 
 
 def test_digit_cnns_script_is_deterministic_and_trains_the_adversarial_net_on_attacked_batches(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("train_digit_cnns", DIGIT_CNNS_SCRIPT)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    threads = torch.get_num_threads()
-    sha1 = script.main(["--max-steps", "2", "--out", str(tmp_path / "one.pt")])
-    sha2 = script.main(["--max-steps", "2", "--out", str(tmp_path / "two.pt")])
-    assert sha1 == sha2 and len(sha1) == 64
-    assert torch.get_num_threads() == threads and not torch.are_deterministic_algorithms_enabled()
+    sha1 = data_scripts.run_twice("train_digit_cnns", tmp_path)
     out = capsys.readouterr().out
     assert f"sha256 {sha1}" in out and "adversarial  validation accuracy" in out
     plain, adversarial = (models.load_digit_cnn(w, path=tmp_path / "one.pt", expected_sha256=sha1)

@@ -1,13 +1,9 @@
 """course_lib.transfer: heads, freezing and parameter groups, on the course's source CNN and on ResNet-18."""
-import importlib.util
-from pathlib import Path
-
+import data_scripts
 import pytest
 import torch
 
 from course_lib import architectures, data, models, training, transfer
-
-SCRIPT = Path(__file__).resolve().parents[1] / "data" / "pretrain_digits04.py"
 
 
 def adam_steps(model, x, y, groups, steps):
@@ -147,12 +143,5 @@ def test_pretraining_a_few_steps_is_deterministic():
 
 
 def test_pretrain_script_is_deterministic(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location("pretrain_digits04", SCRIPT)
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
-    threads = torch.get_num_threads()
-    sha1 = script.main(["--max-steps", "2", "--out", str(tmp_path / "one.pt")])
-    sha2 = script.main(["--max-steps", "2", "--out", str(tmp_path / "two.pt")])
-    assert sha1 == sha2 and len(sha1) == 64
-    assert torch.get_num_threads() == threads and not torch.are_deterministic_algorithms_enabled()
+    sha1 = data_scripts.run_twice("pretrain_digits04", tmp_path)
     assert f"sha256 {sha1}" in capsys.readouterr().out
