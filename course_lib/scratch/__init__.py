@@ -18,6 +18,8 @@ tests/bad_input/test_bad_differences_documented.py):
   torch refuses "mat1 and mat2 must have the same dtype": the result is the more precise one, never wrong.
 - Upsample takes only batches (N, C, H, W): torch reads a rank-3 input as 1-D signals (N, C, L) and resizes
   only its last axis, which for one image (C, H, W) is a silent half-resize; scratch says to add x[None].
+- CrossEntropyLoss takes class indices only (N,) or (N, d1, ...): torch also takes probability targets of the
+  scores' shape (label smoothing, soft labels), which the course's notebooks never need; the message says so.
 """
 from . import functional, init, lr_scheduler, optim
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh

@@ -42,3 +42,10 @@ def test_upsample_refuses_one_image_that_torch_reads_as_1d_signals():
     assert torch.nn.Upsample(scale_factor=2)(torch.from_numpy(image)).shape == (2, 4, 8)  # only W was resized
     with pytest.raises(ValueError, match=r"x\[None\]"):
         scratch.Upsample(scale_factor=2)(image)
+
+
+def test_cross_entropy_refuses_probability_targets_that_torch_takes():
+    scores, probabilities = np.random.default_rng(0).standard_normal((3, 4)), np.full((3, 4), 0.25)
+    assert torch.nn.CrossEntropyLoss()(torch.from_numpy(scores), torch.from_numpy(probabilities)) > 0
+    with pytest.raises(TypeError, match="integer class indices.*not supported by the scratch loss"):
+        scratch.CrossEntropyLoss()(scores, probabilities)
