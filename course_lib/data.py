@@ -349,5 +349,10 @@ def noisy_digits(split, sigma, seed=0):
         raise ValueError(f"noisy_digits: sigma is the noise's standard deviation in pixel units (0..1), a number "
                          f">= 0, got {sigma!r}.")
     clean, _ = digit_images(split)
+    return add_noise(clean, sigma, seed), clean
+
+
+def add_noise(clean, sigma, seed=0):
+    """clip(clean + sigma * z, 0, 1) for float32 images clean, z standard normal float32 from default_rng(seed)."""
     noise = np.random.default_rng(seed).standard_normal(clean.shape, dtype=np.float32)
-    return np.clip(clean + np.float32(sigma) * noise, 0, 1), clean
+    return np.clip(clean + np.float32(sigma) * noise, 0, 1)

@@ -153,6 +153,10 @@ class Module:
     def children(self) -> Iterator["Module"]:
         return iter(self._modules.values())
 
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """(name, module) for each direct submodule, in order, as in torch."""
+        return iter(self._modules.items())
+
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
         """("", self), then every submodule with its dotted name ("features", "features.0", ...), as in torch."""
         yield prefix, self

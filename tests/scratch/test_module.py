@@ -141,6 +141,14 @@ def test_sequential_slices_keep_their_names_like_torch():
     assert list(named[:-1].state_dict()) == ["conv.weight", "conv.bias"]
 
 
+def test_named_children_are_the_direct_submodules_in_order_like_torch():
+    ours = scratch.Sequential(OrderedDict([("enc", scratch.Sequential(scratch.Linear(2, 3))), ("act", scratch.ReLU())]))
+    theirs = torch.nn.Sequential(OrderedDict([("enc", torch.nn.Sequential(torch.nn.Linear(2, 3))),
+                                              ("act", torch.nn.ReLU())]))
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()] == ["enc", "act"]
+    assert [m for _, m in ours.named_children()] == list(ours.children())
+
+
 def test_backward_before_forward():
     with pytest.raises(RuntimeError, match="before forward"):
         scratch.ReLU().backward(np.ones(3))

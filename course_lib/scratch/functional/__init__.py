@@ -23,4 +23,4 @@ from .pooling import (
     lp_pool2d_backward, max_pool2d, max_pool2d_backward,
 )
 from .regularization import dropout, dropout_backward
-from .resampling import cat, cat_backward, interpolate, interpolate_backward
+from .resampling import cat, cat_backward, interpolate, interpolate_backward, interpolation_matrices
