@@ -225,6 +225,7 @@ def test_a_wrong_pair_is_answered_with_its_reason(key, answer, says):
 
 def test_with_one_channel_cross_entropy_and_dice_alone_point_to_bce():
     assert "log 1 = 0" in nb11._segmentation_reason("sigmoid", "cross_entropy", 2)
+    assert "'sigmoid' with 'bce'" in nb11._segmentation_reason("linear", "cross_entropy", 2)
     assert nb11._segmentation_reason("sigmoid", "dice", 2).endswith("per-pixel loss: 'bce'.")
 
 
@@ -233,8 +234,8 @@ def test_with_one_channel_cross_entropy_and_dice_alone_point_to_bce():
     ("sigmoid", r"return two strings, \(activation, loss\); got 'sigmoid'\. Vocabulary: the activation one of"),
     (("sigmoid", "mse", "l1"), r"return two strings, \(activation, loss\); got \('sigmoid', 'mse', 'l1'\)"),
     (("mse", "sigmoid"), r"you returned \('mse', 'sigmoid'\): the loss first\. Return \(activation, loss\)"),
-    (("tanh", "mse"), r"'tanh' is not a activation of this quiz's vocabulary: the activation one of 'linear'"),
-    (("sigmoid", "huber"), r"'huber' is not a loss of this quiz's vocabulary"),
+    (("tanh", "mse"), r"'tanh' is not in this quiz's vocabulary for the activation: the activation one of 'linear'"),
+    (("sigmoid", "huber"), r"'huber' is not in this quiz's vocabulary for the loss"),
 ])
 def test_a_quiz_answer_of_the_wrong_form_is_told_what_to_return(answer, says):
     with pytest.raises(ExerciseFailed, match=says):

@@ -152,9 +152,10 @@ def _segmentation_reason(act: str, loss: str, num_classes: int) -> str:
     if act == "linear" and loss == "bce":
         return _BCE_NEEDS_PROBABILITIES
     if act == "linear":
+        written = "'sigmoid' with 'bce'" if one_channel else "'softmax' with 'cross_entropy'"
         return ("the scores must become probabilities first. (If you meant that the network outputs raw scores and "
-                "torch's loss applies the softmax or sigmoid inside: here that is written with the activation the "
-                "loss applies, 'softmax' with 'cross_entropy'.)")
+                f"torch's loss applies the softmax or sigmoid inside: here that is written with the activation the "
+                f"loss applies, {written}.)")
     if act == "softmax" and one_channel:
         return ("softmax over ONE output channel is exp(s) / exp(s) = 1 whatever s: every pixel foreground with "
                 "certainty, whatever the input, and a gradient of 0. One channel for a yes/no: a sigmoid, with BCE.")
@@ -195,7 +196,7 @@ def _words(key: str, got, where: str, hint: str) -> tuple[str, str]:
         raise fail(f"you returned {tuple(got)!r}: the loss first. Return (activation, loss), in that order.")
     for word, allowed, role in ((act, ACTIVATIONS, "activation"), (loss, LOSSES, "loss")):
         if word not in allowed:
-            raise fail(f"{word!r} is not a {role} of this quiz's vocabulary: {VOCABULARY}.")
+            raise fail(f"{word!r} is not in this quiz's vocabulary for the {role}: {VOCABULARY}.")
     return act, loss
 
 
