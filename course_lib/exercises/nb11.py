@@ -15,6 +15,7 @@ import numpy as np
 from .. import conv_arithmetic as ca
 from .. import metrics
 from ..scratch import functional as sf
+from ..scratch.sizes import transposed_output_size
 from .checking import Exercise, ExerciseFailed
 
 # ------------------------------------------------------------------ 11.psnr
@@ -72,7 +73,7 @@ def _transposed_inputs(rng: np.random.Generator) -> tuple:
         stride, dilation = int(rng.integers(1, 4)), int(rng.integers(1, 3))
         size, kernel_size, padding = int(rng.integers(2, 16)), int(rng.integers(2, 6)), int(rng.integers(0, 3))
         output_padding = int(rng.integers(0, max(stride, dilation)))          # torch: < stride or < dilation
-        if ca.transposed_output_size(size, kernel_size, stride, padding, output_padding, dilation) >= 1:
+        if transposed_output_size(size, kernel_size, stride, padding, output_padding, dilation) >= 1:
             return size, kernel_size, stride, padding, output_padding, dilation
 
 
