@@ -63,6 +63,8 @@ def _describe(args: tuple) -> str:
 
 def _diagnose(got: np.ndarray, want: np.ndarray) -> str:
     """Name the mistakes any exercise can make: a flipped sign, a constant factor, a transpose."""
+    if np.isnan(want).any():
+        return _nan_note(got, want)
     if np.allclose(got, -want):
         return "Your values have the opposite sign everywhere."
     if want.ndim == 2 and want.shape[0] == want.shape[1] and np.allclose(got, want.T):
@@ -86,6 +88,15 @@ def _factor_hint(ratio: float, shape: tuple) -> str:
         if n > 1 and (np.isclose(ratio, n) or np.isclose(ratio, 1 / n)):
             return f" (a factor of {n}, the size of an axis of the answer: a missing or extra 1/{n}, mean vs sum?)"
     return ""
+
+
+def _nan_note(got: np.ndarray, want: np.ndarray) -> str:
+    """Where the expected answer is nan (undefined, 0/0: 11.iou's class in neither map) and the learner's is not."""
+    filled = np.isnan(want) & ~np.isnan(got)
+    if not filled.any():
+        return ""
+    return (f"The expected answer is nan (undefined: 0/0) at {int(filled.sum())} position(s) where yours is a number: "
+            "keep the nan there rather than replacing it.")
 
 
 def _integer_note(got, want: np.ndarray) -> str:
@@ -241,7 +252,7 @@ def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, 
                    f"{_shape_advice(got_arr.shape, want_arr.shape)}".rstrip())
     if not np.all(np.isfinite(got_arr)) and np.all(np.isfinite(want_arr)):
         raise fail("your answer contains nan or inf (overflow?).")
-    wrong = ~np.isclose(got_arr, want_arr, rtol=rtol, atol=atol)
+    wrong = ~np.isclose(got_arr, want_arr, rtol=rtol, atol=atol, equal_nan=True)
     if wrong.any():
         first = tuple(int(i) for i in np.argwhere(wrong)[0]) if wrong.ndim else ()
         explained = " ".join(filter(None, (_diagnose(got_arr, want_arr), _integer_note(got, want_arr))))
@@ -374,4 +385,6 @@ def run_check(ex: Exercise, answer) -> str:
         named = "" if _same(got, want, ex.rtol, ex.atol) else _name_the_mistake(ex, got, args)
         compare_answer(ex.key, got, want, ex.rtol, ex.atol, f"for inputs ({_describe(args)}), ", ex.hint, named,
                        ex.parts)
+    if not args:                                # a question without inputs (11.output_for_reconstruction)
+        return f"✔ {ex.key}: correct."
     return f"✔ {ex.key}: correct on {ex.trials} hidden test inputs (the same ones on every run)."
