@@ -11,6 +11,7 @@ live here, once each:
 """
 from __future__ import annotations
 
+import functools
 import numbers
 from collections import OrderedDict
 from pathlib import Path
@@ -41,6 +42,14 @@ DIGIT_CNNS_REBUILD_HELP = (
     "    git checkout data/digit_cnns.pt\n"
     "or rebuild it (CPU, a few minutes, deterministic) with\n"
     "    python data/train_digit_cnns.py"
+)
+IMAGE_NETS_PATH = data.DATA_DIR / "image_nets.pt"
+IMAGE_NETS_SHA256 = "not yet built"
+IMAGE_NETS_REBUILD_HELP = (
+    "data/image_nets.pt ships with the course in git. Get it back with\n"
+    "    git checkout data/image_nets.pt\n"
+    "or rebuild it (CPU, about a quarter of an hour, deterministic) with\n"
+    "    python data/train_image_nets.py"
 )
 
 
@@ -326,6 +335,108 @@ def encoder_decoder(num_classes: int = 11, base: int = 16, backend: str = "torch
     return unet(num_classes, base, backend, skips=False)
 
 
+def fcn(num_classes: int = 11, width: int = 32, backend: str = "torch"):
+    """The decks' "fully connected layers as convolutions" network (an FCN, Long et al. 2014) for the 64x64 digit
+    scenes: per-pixel logits (N, num_classes, H, W) from (N, 1, H, W), H and W divisible by 4.
+
+        conv1  Conv2d(1, width, 3, padding=1)        + ReLU, MaxPool2d(2)   (N, 1, 64, 64)  -> (N, width, 32, 32)
+        conv2  Conv2d(width, width, 3, padding=1)    + ReLU, MaxPool2d(2)                   -> (N, width, 16, 16)
+        fc6    Conv2d(width, 2 width, 7, padding=3)  + ReLU                                 -> (N, 2 width, 16, 16)
+        fc7    Conv2d(2 width, num_classes, 1)                                              -> (N, classes, 16, 16)
+        up     Upsample(scale_factor=4, mode="bilinear")                                    -> (N, classes, 64, 64)
+
+    fc6 is the fully connected layer of a classifier for 28x28 digits whose last maps are 7x7 (28 -> 14 -> 7):
+    a Linear(width * 7 * 7, 2 width) is a 7x7 convolution whose window covers the whole map. On a 28x28 digit the
+    unpadded fc6 gives a 1x1 output, one vector per image: a classifier (here, padded by 3, its centre position
+    is that vector). On a 64x64 scene the same weights slide over the 16x16 maps and give a 16x16 map of
+    "classifier outputs", one per position, which fc7 (the last linear layer, as a 1x1 convolution) turns into
+    class scores and the bilinear up-sampling takes back to full resolution, 4 pixels per score.
+    Receptive field of a score: 3 -> 4 -> 8 -> 10 -> 34 pixels (``conv_arithmetic.receptive_field``).
+
+    Parameters for 11 classes, width 32: 320 + 9,248 + 100,416 + 715 = 110,699. backend "torch" (default) or
+    "scratch", the same names (conv1, relu1, pool1, conv2, relu2, pool2, fc6, relu6, fc7, up) in both.
+    """
+    num_classes = check_size("fcn", "num_classes", num_classes)
+    width = check_size("fcn", "width", width, "the number of channels of the convolutions")
+    nn = namespace(backend)
+    layers = [
+        ("conv1", nn.Conv2d(1, width, 3, padding=1)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(width, width, 3, padding=1)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+        ("fc6", nn.Conv2d(width, 2 * width, 7, padding=3)), ("relu6", nn.ReLU()),
+        ("fc7", nn.Conv2d(2 * width, num_classes, 1)),
+        ("up", nn.Upsample(scale_factor=4, mode="bilinear")),
+    ]
+    return nn.Sequential(OrderedDict(layers))
+
+
+def dilated_net(dilations: Sequence[int] = (1, 2, 4, 8), channels: int = 32, num_classes: int = 11,
+                backend: str = "torch"):
+    """A full-resolution stack of dilated 3x3 convolutions for the digit scenes (no pooling, no up-sampling):
+
+        conv1  Conv2d(1, channels, 3, dilation=d1, padding=d1) + ReLU       (N, 1, H, W) -> (N, channels, H, W)
+        convk  Conv2d(channels, channels, 3, dilation=dk, padding=dk) + ReLU     for each further entry of dilations
+        head   Conv2d(channels, num_classes, 1)                              -> (N, num_classes, H, W), the logits
+
+    padding = dilation keeps H and W. A 3x3 kernel with dilation d spans 2d + 1 pixels, so the receptive field is
+    1 + 2 sum(d): 31 pixels for (1, 2, 4, 8) (growing exponentially with depth), 9 for the plain (1, 1, 1, 1)
+    (growing linearly), with the same parameters and the same cost.
+    Parameters for 4 layers, 32 channels, 11 classes: 320 + 3 x 9,248 + 363 = 28,427. backend "torch" (default)
+    or "scratch", the same names (conv1, relu1, ..., head) in both.
+    """
+    if isinstance(dilations, (numbers.Number, str)) or not hasattr(dilations, "__len__") or len(dilations) == 0:
+        raise TypeError(f"dilated_net: dilations is one dilation per layer, e.g. (1, 2, 4, 8); got {dilations!r}.")
+    dilations = [check_size("dilated_net", f"dilations[{i}]", d, "a dilation (1: an ordinary convolution)")
+                 for i, d in enumerate(dilations)]
+    channels = check_size("dilated_net", "channels", channels, "the number of channels of every layer")
+    num_classes = check_size("dilated_net", "num_classes", num_classes)
+    nn = namespace(backend)
+    layers, c_in = [], 1
+    for i, d in enumerate(dilations, start=1):
+        layers += [(f"conv{i}", nn.Conv2d(c_in, channels, 3, padding=d, dilation=d)), (f"relu{i}", nn.ReLU())]
+        c_in = channels
+    return nn.Sequential(OrderedDict(layers + [("head", nn.Conv2d(channels, num_classes, 1))]))
+
+
+def super_resolution_net(channels: int = 32, backend: str = "torch"):
+    """Notebook 11's super-resolution network: 14x14 digits -> 28x28, pixels in 0..1 (SRCNN-like, Dong et al. 2014,
+    after a fixed bilinear up-sampling, which the convolutions then sharpen):
+
+        up     Upsample(scale_factor=2, mode="bilinear")           (N, 1, 14, 14) -> (N, 1, 28, 28)
+        conv1  Conv2d(1, channels, 5, padding=2) + ReLU                           -> (N, channels, 28, 28)
+        conv2  Conv2d(channels, channels, 3, padding=1) + ReLU                    -> (N, channels, 28, 28)
+        conv3  Conv2d(channels, 1, 3, padding=1) + Sigmoid                        -> (N, 1, 28, 28), pixels in 0..1
+
+    Any H x W input gives 2H x 2W. Parameters for 32 channels: 832 + 9,248 + 289 = 10,369. backend "torch"
+    (default) or "scratch", the same names (up, conv1, relu1, conv2, relu2, conv3, sigmoid) in both.
+    """
+    channels = check_size("super_resolution_net", "channels", channels, "the number of channels of the convolutions")
+    nn = namespace(backend)
+    layers = [
+        ("up", nn.Upsample(scale_factor=2, mode="bilinear")),
+        ("conv1", nn.Conv2d(1, channels, 5, padding=2)), ("relu1", nn.ReLU()),
+        ("conv2", nn.Conv2d(channels, channels, 3, padding=1)), ("relu2", nn.ReLU()),
+        ("conv3", nn.Conv2d(channels, 1, 3, padding=1)), ("sigmoid", nn.Sigmoid()),
+    ]
+    return nn.Sequential(OrderedDict(layers))
+
+
+# notebook 11's trained networks (data/image_nets.pt, data/train_image_nets.py): name -> the builder call that makes
+# it untrained, IMAGE_NETS[name](backend="scratch") for the NumPy mirror
+IMAGE_NETS = {
+    **{f"dense_b{b}": functools.partial(dense_autoencoder, b, hidden=64) for b in (2, 4, 8, 16, 32)},
+    **{f"conv_b{b}": functools.partial(conv_autoencoder, b) for b in (2, 4, 8, 16, 32)},
+    "conv_upsample_b16": functools.partial(conv_autoencoder, 16, up="upsample"),
+    "denoise": functools.partial(conv_autoencoder, 32),
+    "super_resolution": functools.partial(super_resolution_net),
+    "fcn": functools.partial(fcn),
+    "encoder_decoder": functools.partial(encoder_decoder, base=8),
+    "unet": functools.partial(unet, base=8),
+    "unet_dice": functools.partial(unet, base=8),
+    "plain_stack": functools.partial(dilated_net, (1, 1, 1, 1), channels=16),
+    "dilated_stack": functools.partial(dilated_net, (1, 2, 4, 8), channels=16),
+}
+
+
 # ------------------------------------------------------------------------------------------ weight files
 
 
@@ -395,4 +506,24 @@ def load_digit_cnn(which: str = "plain", backend: str = "torch", path: Union[str
                            DIGIT_CNNS_REBUILD_HELP)
     model = digit_cnn(10, backend=backend)
     model.load_state_dict(states[which])
+    return model
+
+
+def load_image_net(name: str, backend: str = "torch", path: Union[str, Path, None] = None,
+                   expected_sha256: Optional[str] = IMAGE_NETS_SHA256):
+    """One of notebook 11's trained networks from ``data/image_nets.pt``, its sha256 checked first.
+
+    name: a key of IMAGE_NETS ("conv_b16", "denoise", "super_resolution", "unet", ...; how each was trained is in
+    data/train_image_nets.py). backend="scratch" gives the NumPy mirror with the same weights.
+    Raises FileNotFoundError (missing) or data.DataIntegrityError (other bytes), each saying how to get the file
+    back; expected_sha256=None skips the check (for a file you have just rebuilt yourself).
+    """
+    if name not in IMAGE_NETS:
+        raise ValueError(f"load_image_net: {name!r} is not one of the trained networks; they are "
+                         f"{', '.join(IMAGE_NETS)}.")
+    _check_backend(backend)
+    states = _load_checked(Path(path or IMAGE_NETS_PATH), expected_sha256, "Notebook 11's trained networks",
+                           IMAGE_NETS_REBUILD_HELP)
+    model = IMAGE_NETS[name](backend=backend)
+    model.load_state_dict(states[name])
     return model
