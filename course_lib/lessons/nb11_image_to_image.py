@@ -11,6 +11,7 @@ from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from .. import conv_arithmetic, data, metrics, training
@@ -249,8 +250,12 @@ def receptive_field_sizes(dilations: Sequence[int]) -> list[int]:
     return [rf.size for rf in conv_arithmetic.receptive_field([(3, 1, d) for d in dilations])]
 
 
+# background black, digit d in the d-th colour of matplotlib's tab10
+LABEL_COLOURS = ListedColormap(["black"] + list(plt.get_cmap("tab10").colors))
+
+
 def _label_image(ax, labels: np.ndarray, title: str) -> None:
-    ax.imshow(labels, cmap="tab20", vmin=0, vmax=19, interpolation="nearest")
+    ax.imshow(labels, cmap=LABEL_COLOURS, vmin=0, vmax=NUM_SCENE_CLASSES - 1, interpolation="nearest")
     ax.set_title(title, fontsize=8)
     ax.set_xticks([])
     ax.set_yticks([])
