@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test unit notebooks benchmark learner-copies clean
+.PHONY: lab test ddp-check unit notebooks benchmark learner-copies clean
 
 # Create .venv and install course_lib (editable) with everything the notebooks and tests need.
 # uv is used when it installs (about 20 s); otherwise plain pip (slower, same result).
@@ -28,10 +28,17 @@ lab: $(STAMP)
 # threads spin-wait and made the NumPy training cells ten times slower.
 ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-# Unit tests and every notebook (nbval), two workers, one notebook per worker at a time. The notebooks
-# go first: they are the long jobs, and the many short test files then fill in until both workers finish.
-test: $(STAMP)
+# The data-parallel check first (under 20 s on two busy cores), then the unit tests and every notebook (nbval),
+# two workers, one notebook per worker at a time. The notebooks go first: they are the long jobs, and the many
+# short test files then fill in until both workers finish.
+test: $(STAMP) ddp-check
 	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks tests
+
+# Data-parallel training (DDP) in two CPU processes talking through gloo, checked against one process trained on
+# the combined batches: gradients, losses and weights in float64; fails (and so does make test) past 1e-6.
+# --standalone: torchrun's rendezvous takes a free port, not the fixed 29500 that two runs at once would share.
+ddp-check: $(STAMP)
+	$(ONE_THREAD) $(BIN)/torchrun --standalone --nproc_per_node=2 -m course_lib.distributed --backend gloo
 
 unit: $(STAMP)
 	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 tests

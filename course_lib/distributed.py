@@ -213,7 +213,7 @@ def start(backend: str) -> Process:
                                f"{local_rank}, but torch sees {torch.cuda.device_count()} GPU(s). On CPUs use gloo.")
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
-    dist.init_process_group(backend=backend)
+    dist.init_process_group(backend=backend, device_id=device if backend == "nccl" else None)
     return Process(dist.get_rank(), local_rank, dist.get_world_size(), device)
 
 
@@ -287,6 +287,8 @@ def check(process: Process, steps: int = 5, per_process: int = 32, lr: float = 0
     Each step the DDP replica learns from this rank's shard of the combined batch, the copy from all of it; both
     take an SGD step of the same lr (the averaged gradient IS the combined batch's gradient: nothing to rescale).
     """
+    if reduce not in ("mean", "sum"):
+        raise ValueError(f"reduce must be 'mean' (what DDP does) or 'sum' (the mistake, on purpose), got {reduce!r}.")
     world, rank = process.world_size, process.rank
     model = replica(seed, process.device)
     single = copy.deepcopy(model)
@@ -348,7 +350,8 @@ def run(backend: str, steps: int, per_process: int, lr: float, seed: int, reduce
         if process.rank == 0:
             if json_path:
                 with open(json_path, "w") as f:
-                    json.dump({**asdict(result), "backend": backend, "largest": result.largest}, f, indent=1)
+                    json.dump({**asdict(result), "backend": backend, "largest": result.largest,
+                               "effective_batch": effective_batch(per_process, process.world_size)}, f, indent=1)
             if failure:
                 print("FAILED: " + failure, flush=True)
             print(report(result, process, backend), flush=True)
@@ -411,12 +414,16 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line: check the numbers, then run this process's part, or start --nproc processes."""
-    args = parser().parse_args(argv)
-    _check_count("--steps", args.steps, "SGD steps")
-    _check_count("--batch-size", args.batch_size, "examples a process takes each step")
-    if args.nproc is not None:
-        return spawn(_check_count("--nproc", args.nproc, "processes to start"), args)
-    return _run(args)
+    command = parser()
+    args = command.parse_args(argv)
+    try:
+        _check_count("--steps", args.steps, "SGD steps")
+        _check_count("--batch-size", args.batch_size, "examples a process takes each step")
+        if args.nproc is not None:
+            _check_count("--nproc", args.nproc, "processes to start")
+    except ValueError as error:
+        command.error(str(error))                  # the usage and the message, exit code 2
+    return _run(args) if args.nproc is None else spawn(args.nproc, args)
 
 
 def _run(args: argparse.Namespace) -> int:
