@@ -27,6 +27,12 @@ purpose through a DDP communication hook) to show the check failing and explaini
 
 torchrun starts the W processes and gives each its RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT;
 ``init_process_group`` reads them. The same script runs on several machines with ``torchrun --nnodes``.
+
+The same arithmetic in one process, no launch needed (what a notebook cell can show in a fraction of a second):
+
+    grads = replica_gradients(model, x, y, world_size=2)       # each replica's gradient on its shard
+    compare_gradients(average_gradients(grads), batch_gradients(model, x, y), world_size=2)   # ~1e-17, or raises
+    effective_batch(32, 8), scaled_lr(0.1, 32, 256), shard(x, rank, world_size)
 """
 from __future__ import annotations
 
@@ -49,7 +55,8 @@ from . import data, models
 
 TOLERANCE = 1e-6
 BACKENDS = ("gloo", "nccl")
-LAUNCH_HELP = ("launch it with torchrun, which starts the processes and sets these variables:\n"
+LAUNCH_HELP = ("launch it with torchrun, which starts the processes and gives each its RANK, LOCAL_RANK, WORLD_SIZE,\n"
+               "MASTER_ADDR and MASTER_PORT:\n"
                "    torchrun --standalone --nproc_per_node=2 -m course_lib.distributed --backend gloo\n"
                "or let it start its own processes:  python -m course_lib.distributed --nproc 2")
 
