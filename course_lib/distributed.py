@@ -21,7 +21,7 @@ What ``torch.nn.parallel.DistributedDataParallel`` (DDP) does, with W processes 
 
 Every rank compares its DDP gradient of every parameter, at every step, with the gradient of a copy of the
 model trained in that one process on the whole combined batch, then the losses and the weights after the
-steps. Rank 0 prints a table and, on its last line, the largest difference (``largest difference 2.8e-17``);
+steps. Rank 0 prints a table and, on its last line, the largest difference (``largest difference 4.4e-16``);
 every rank exits 1 past 1e-6. ``--reduce sum`` sums the gradients without dividing by W (a mistake made on
 purpose through a DDP communication hook) to show the check failing and explaining why.
 
@@ -330,7 +330,7 @@ def _diagnose(ddp_grads, reference_grads, world_size: int) -> str:
 
 
 def report(result: CheckResult, process: Process, backend: str) -> str:
-    """The table rank 0 prints, ending with 'largest difference 2.8e-17'."""
+    """The table rank 0 prints, ending with 'largest difference 4.4e-16'."""
     w, b = result.world_size, result.per_process_batch
     lines = [f"DDP on {w} processes ({backend}, {process.device.type}, float64): LeNet-5, {result.steps} SGD steps "
              f"of lr {result.lr:g}",
