@@ -28,10 +28,10 @@ lab: $(STAMP)
 # threads spin-wait and made the NumPy training cells ten times slower.
 ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-# The data-parallel check first (under 20 s on two busy cores), then the unit tests and every notebook (nbval),
-# two workers, one notebook per worker at a time. The notebooks go first: they are the long jobs, and the many
-# short test files then fill in until both workers finish.
-test: $(STAMP) ddp-check
+# Unit tests and every notebook (nbval), two workers, one notebook per worker at a time. The notebooks go first:
+# they are the long jobs, and the many short test files then fill in until both workers finish. The tests
+# include the data-parallel check below (tests/test_distributed.py launches the same torchrun command).
+test: $(STAMP)
 	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks tests
 
 # Data-parallel training (DDP) in two CPU processes talking through gloo, checked against one process trained on
