@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test ddp-check unit notebooks benchmark learner-copies clean
+.PHONY: lab test ddp-check unit notebooks benchmark gpu-check learner-copies clean
 
 # Create .venv and install course_lib (editable) with everything the notebooks and tests need.
 # uv is used when it installs (about 20 s); otherwise plain pip (slower, same result).
@@ -48,6 +48,12 @@ notebooks: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# On a CUDA machine: every device-parametrised test on CUDA, then training images/s of LeNet-5 and ResNet-18 in eager,
+# CUDA-graph and torch.compile modes, written to data/gpu_results.json (notebook 12 shows it on CPU-only machines).
+# Without a CUDA GPU it says so and exits 0, having checked nothing on a GPU.
+gpu-check: $(STAMP)
+	$(BIN)/python benchmarks/gpu_check.py
 
 # Learner copies: every solution block replaced by a stub that raises NotImplementedError.
 learner-copies: $(STAMP)
