@@ -72,10 +72,13 @@ def _check_positive(name: str, value, meaning: str, minimum: int = 1) -> int:
     return int(value)
 
 
-def _check_mode(mode: str, device: torch.device) -> None:
+def _check_mode(mode: str) -> None:
     if mode not in MODES:
         raise ValueError(f"images_per_second: unknown mode {mode!r}; use one of {MODES}: 'eager' launches every "
                          f"kernel from Python, 'cuda_graph' replays a captured step, 'compile' uses torch.compile.")
+
+
+def _check_mode_device(mode: str, device: torch.device) -> None:
     if mode != "eager" and device.type != "cuda":
         why = ("a CUDA graph is recorded on a CUDA stream and replayed by the GPU" if mode == "cuda_graph" else
                "torch.compile(mode='reduce-overhead') removes launch overhead with CUDA graphs")
@@ -208,8 +211,9 @@ def images_per_second(model: torch.nn.Module, batch_size: int, device: Union[str
     batch_size = _check_positive("batch_size", batch_size, "images in one training step")
     steps = _check_positive("steps", steps, "timed training steps")
     warmup = _check_positive("warmup", warmup, "untimed steps before the clock starts", minimum=0)
-    _check_mode(mode, device)
+    _check_mode(mode)
     amp_dtype = _check_autocast(autocast, mode)
+    _check_mode_device(mode, device)
     image_shape = _check_image_shape(image_shape)
     step = _make_step(model, batch_size, device, mode, dtype, channels_last, amp_dtype, image_shape, warmup)
     for _ in range(warmup):
