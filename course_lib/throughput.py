@@ -1,6 +1,7 @@
 """Training throughput in images per second: eager, captured in a CUDA graph, or under ``torch.compile``.
 
     images_per_second(models.lenet5(backend="torch"), 64, "cuda", mode="cuda_graph")     # one number
+    print(profile_step(models.lenet5(backend="torch"), 64, "cuda"))                      # where the time goes
     rows = throughput_curve(lambda: models.lenet5(backend="torch"), [64, 512], "cuda",
                             modes=("eager", "cuda_graph", "compile"), name="LeNet-5")
     save_results(rows, "data/gpu_results.json", script="benchmarks/gpu_check.py")
@@ -65,42 +66,42 @@ Step = Callable[[], None]
 # ---------------------------------------------------------------- argument checks
 
 
-def _check_positive(name: str, value, meaning: str, minimum: int = 1) -> int:
+def _check_positive(where: str, name: str, value, meaning: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"images_per_second: {name} must be a whole number >= {minimum} ({meaning}), "
+        raise ValueError(f"{where}: {name} must be a whole number >= {minimum} ({meaning}), "
                          f"got {value!r}.")
     return int(value)
 
 
-def _check_mode(mode: str) -> None:
+def _check_mode(where: str, mode: str) -> None:
     if mode not in MODES:
-        raise ValueError(f"images_per_second: unknown mode {mode!r}; use one of {MODES}: 'eager' launches every "
+        raise ValueError(f"{where}: unknown mode {mode!r}; use one of {MODES}: 'eager' launches every "
                          f"kernel from Python, 'cuda_graph' replays a captured step, 'compile' uses torch.compile.")
 
 
-def _check_mode_device(mode: str, device: torch.device) -> None:
+def _check_mode_device(where: str, mode: str, device: torch.device) -> None:
     if mode != "eager" and device.type != "cuda":
         why = ("a CUDA graph is recorded on a CUDA stream and replayed by the GPU" if mode == "cuda_graph" else
                "torch.compile(mode='reduce-overhead') removes launch overhead with CUDA graphs")
-        raise RuntimeError(f"images_per_second: mode={mode!r} needs a CUDA GPU ({why}), but device is "
+        raise RuntimeError(f"{where}: mode={mode!r} needs a CUDA GPU ({why}), but device is "
                            f"{str(device)!r}. Measure mode='eager' here, or run on a machine with a GPU.")
 
 
-def _check_autocast(autocast: Optional[str], mode: str) -> Optional[torch.dtype]:
+def _check_autocast(where: str, autocast: Optional[str], mode: str) -> Optional[torch.dtype]:
     if autocast not in AUTOCAST:
-        raise ValueError(f"images_per_second: autocast must be None (no mixed precision), 'bf16' or 'fp16', "
+        raise ValueError(f"{where}: autocast must be None (no mixed precision), 'bf16' or 'fp16', "
                          f"got {autocast!r}.")
     if autocast == "fp16" and mode == "cuda_graph":
-        raise ValueError("images_per_second: autocast='fp16' needs a GradScaler, whose check for inf/NaN gradients "
-                         "reads a value back on the host, which a CUDA graph cannot capture: use autocast='bf16' "
-                         "(no scaler needed) with mode='cuda_graph'.")
+        raise ValueError(f"{where}: autocast='fp16' needs a GradScaler, whose check for inf/NaN gradients "
+                         f"reads a value back on the host, which a CUDA graph cannot capture: use autocast='bf16' "
+                         f"(no scaler needed) with mode='cuda_graph'.")
     return AUTOCAST[autocast]
 
 
-def _check_image_shape(image_shape) -> tuple[int, ...]:
+def _check_image_shape(where: str, image_shape) -> tuple[int, ...]:
     shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else ()
     if not shape or not all(isinstance(s, numbers.Integral) and s >= 1 for s in shape):
-        raise ValueError(f"images_per_second: image_shape is one image's shape without the batch dimension, "
+        raise ValueError(f"{where}: image_shape is one image's shape without the batch dimension, "
                          f"e.g. (1, 28, 28) for LeNet-5 or (3, 224, 224) for ResNet-18; got {image_shape!r}.")
     return tuple(int(s) for s in shape)
 
@@ -196,6 +197,24 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _checked_step(where, model, batch_size, device, mode, steps, warmup, dtype, channels_last, autocast,
+                  image_shape) -> tuple[torch.device, Step]:
+    """Check every argument (the messages name ``where``), build the step, run the warm-up steps."""
+    device = pick_device(device)
+    batch_size = _check_positive(where, "batch_size", batch_size, "images in one training step")
+    _check_positive(where, "steps", steps, "measured training steps")
+    warmup = _check_positive(where, "warmup", warmup, "steps before the measurement starts", minimum=0)
+    _check_mode(where, mode)
+    amp_dtype = _check_autocast(where, autocast, mode)
+    _check_mode_device(where, mode, device)
+    image_shape = _check_image_shape(where, image_shape)
+    step = _make_step(model, batch_size, device, mode, dtype, channels_last, amp_dtype, image_shape, warmup)
+    for _ in range(warmup):
+        step()
+    _synchronize(device)
+    return device, step
+
+
 def images_per_second(model: torch.nn.Module, batch_size: int, device: Union[str, torch.device, None] = None,
                       mode: str = "eager", steps: int = 20, warmup: int = 5, dtype: torch.dtype = torch.float32,
                       channels_last: bool = False, autocast: Optional[str] = None,
@@ -207,23 +226,36 @@ def images_per_second(model: torch.nn.Module, batch_size: int, device: Union[str
     last two CUDA only).  dtype: the weights' and images' dtype.  autocast: None, 'bf16' or 'fp16'.
     warmup steps run first and are not timed (on CUDA they also pick the cuDNN kernels; 'compile' compiles there).
     """
-    device = pick_device(device)
-    batch_size = _check_positive("batch_size", batch_size, "images in one training step")
-    steps = _check_positive("steps", steps, "timed training steps")
-    warmup = _check_positive("warmup", warmup, "untimed steps before the clock starts", minimum=0)
-    _check_mode(mode)
-    amp_dtype = _check_autocast(autocast, mode)
-    _check_mode_device(mode, device)
-    image_shape = _check_image_shape(image_shape)
-    step = _make_step(model, batch_size, device, mode, dtype, channels_last, amp_dtype, image_shape, warmup)
-    for _ in range(warmup):
-        step()
-    _synchronize(device)
+    device, step = _checked_step("images_per_second", model, batch_size, device, mode, steps, warmup, dtype,
+                                 channels_last, autocast, image_shape)
     start = time.perf_counter()
     for _ in range(steps):
         step()
     _synchronize(device)
     return batch_size * steps / (time.perf_counter() - start)
+
+
+def profile_step(model: torch.nn.Module, batch_size: int, device: Union[str, torch.device, None] = None,
+                 mode: str = "eager", steps: int = 3, warmup: int = 2, dtype: torch.dtype = torch.float32,
+                 channels_last: bool = False, autocast: Optional[str] = None,
+                 image_shape: Sequence[int] = (1, 28, 28), row_limit: int = 12) -> str:
+    """Where the time of ``steps`` training steps goes: ``torch.profiler``'s table of operators, the most expensive
+    first (self time on the GPU on CUDA, on the CPU otherwise). Same arguments as ``images_per_second``.
+
+    Launch-bound: the GPU's kernel times add up to far less than the wall time (Python and the launches dominate,
+    many short kernels). Compute-bound: a few convolution or matrix-multiply kernels take most of the GPU time.
+    """
+    device, step = _checked_step("profile_step", model, batch_size, device, mode, steps, warmup, dtype,
+                                 channels_last, autocast, image_shape)
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device.type == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as profiler:
+        for _ in range(steps):
+            step()
+        _synchronize(device)
+    key = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    return profiler.key_averages().table(sort_by=key, row_limit=row_limit)
 
 
 def throughput_curve(model_fn: Callable[[], torch.nn.Module], batch_sizes: Iterable[int],
@@ -311,4 +343,4 @@ def load_results(path: Union[str, Path]) -> dict:
     return record
 
 
-__all__ = ["MODES", "images_per_second", "throughput_curve", "format_rows", "save_results", "load_results"]
+__all__ = ["MODES", "images_per_second", "profile_step", "throughput_curve", "format_rows", "save_results", "load_results"]

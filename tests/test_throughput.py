@@ -47,6 +47,16 @@ def test_curve_has_one_row_per_mode_and_batch():
     assert "LeNet-5" in throughput.format_rows(rows)
 
 
+def test_profile_table_names_the_convolutions():
+    table = throughput.profile_step(lenet(), 4, "cpu", steps=1, warmup=1, row_limit=30)
+    assert "aten::convolution_backward" in table and "Self CPU time total" in table
+
+
+@needs_cuda
+def test_profile_on_cuda_has_gpu_times():
+    assert "Self CUDA time total" in throughput.profile_step(lenet(), 64, "cuda", steps=1, warmup=1)
+
+
 def _rows():
     return [{"model": "LeNet-5", "mode": "eager", "batch_size": 64, "device": "cuda", "images_per_second": 29500.0}]
 
