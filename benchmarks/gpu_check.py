@@ -78,7 +78,7 @@ def measure(steps: int, warmup: int) -> tuple[list[dict], list[str]]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-tests", action="store_true", help="skip the CUDA parity tests")
-    parser.add_argument("--output", default=str(ROOT / "data" / "gpu_results.json"))
+    parser.add_argument("--output", default=str(throughput.GPU_RESULTS_PATH))
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
     args = parser.parse_args(argv)

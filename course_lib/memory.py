@@ -181,7 +181,8 @@ def measured_peak_memory(model: torch.nn.Module, batch: torch.Tensor, device: Un
     """Peak bytes allocated on a CUDA GPU by two training steps of a copy of ``model`` on ``batch``; None elsewhere.
 
     Measured from before the model and batch are moved to the GPU, so it holds weights, batch, gradients,
-    optimiser state (made by the first step), activations and the backward pass's temporaries:
+    optimiser state (made by the first step), activations, the backward pass's temporaries and any cuBLAS/cuDNN
+    workspace first allocated during the steps (small next to the activations of a large batch):
     ``torch.cuda.reset_peak_memory_stats`` then ``torch.cuda.max_memory_allocated`` minus what was allocated before.
     """
     _check_model("measured_peak_memory", model)

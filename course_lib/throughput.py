@@ -5,7 +5,8 @@
     rows = throughput_curve(lambda: models.lenet5(backend="torch"), [64, 512], "cuda",
                             modes=("eager", "cuda_graph", "compile"), name="LeNet-5")
     save_results(rows, "data/gpu_results.json", script="benchmarks/gpu_check.py")
-    load_results("data/gpu_results.json")["rows"]                                         # the notebook's table
+    load_results()["rows"]                  # data/gpu_results.json, the table notebook 12 shows
+    gpu_results()                           # the same, or None while no GPU has measured (the notebook says so)
 
 One step is what training does: forward, cross-entropy loss, backward, a plain SGD step (``lr=0.01``), on random
 images and labels that are already on the device (no data loading is measured). The model is copied first, so the
@@ -52,6 +53,7 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 import torch
 import torch.nn.functional as F
 
+from .data import DATA_DIR
 from .device import describe_device, pick_device
 
 MODES = ("eager", "cuda_graph", "compile")
@@ -59,6 +61,7 @@ AUTOCAST = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
 LEARNING_RATE = 0.01
 RESULT_FIELDS = ("gpu", "device", "torch", "cuda", "script", "created", "rows")
 ROW_FIELDS = ("model", "mode", "batch_size", "device", "images_per_second")
+GPU_RESULTS_PATH = DATA_DIR / "gpu_results.json"   # written by make gpu-check, read by notebook 12
 
 Step = Callable[[], None]
 
@@ -321,7 +324,7 @@ def _check_row(row, where: str) -> None:
         raise ValueError(f"{where}: images_per_second must be a positive number, got {speed!r}.")
 
 
-def load_results(path: Union[str, Path]) -> dict:
+def load_results(path: Union[str, Path] = GPU_RESULTS_PATH) -> dict:
     """Read a results file written by ``save_results``; refuse one that does not say where its numbers came from."""
     path = Path(path)
     if not path.exists():
@@ -343,4 +346,12 @@ def load_results(path: Union[str, Path]) -> dict:
     return record
 
 
-__all__ = ["MODES", "images_per_second", "profile_step", "throughput_curve", "format_rows", "save_results", "load_results"]
+
+def gpu_results(path: Union[str, Path] = GPU_RESULTS_PATH) -> Optional[dict]:
+    """``load_results(path)``, or None when no such file exists yet (a file that exists but lacks its provenance
+    is still refused)."""
+    return load_results(path) if Path(path).exists() else None
+
+
+__all__ = ["MODES", "GPU_RESULTS_PATH", "images_per_second", "profile_step", "throughput_curve", "format_rows",
+           "save_results", "load_results", "gpu_results"]

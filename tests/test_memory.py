@@ -87,10 +87,11 @@ def test_peak_memory_is_none_on_cpu():
 @needs_cuda
 def test_cuda_peak_memory_against_the_count():
     model = models.lenet5(backend="torch")
-    count = training_memory(model, (512, 1, 28, 28), "adam")
-    peak = measured_peak_memory(model, torch.randn(512, 1, 28, 28), "cuda", "adam")
+    """At batch 4096 the activations (about 250 MB counted) outweigh the cuBLAS/cuDNN workspaces in the peak."""
+    count = training_memory(model, (4096, 1, 28, 28), "adam")
+    peak = measured_peak_memory(model, torch.randn(4096, 1, 28, 28), "cuda", "adam")
     assert peak > count.weights + count.gradients + count.optimizer_state
-    assert 0.25 < count.total / peak < 4
+    assert 0.4 < count.total / peak < 2.5
 
 
 @needs_cuda

@@ -71,6 +71,13 @@ def test_results_round_trip(tmp_path):
     assert loaded["created"].endswith("+00:00")
 
 
+def test_gpu_results_is_none_until_a_gpu_measured(tmp_path):
+    assert throughput.gpu_results(tmp_path / "results.json") is None
+    save_results(_rows(), tmp_path / "results.json", script="x")
+    assert throughput.gpu_results(tmp_path / "results.json")["rows"] == _rows()
+    assert throughput.GPU_RESULTS_PATH.name == "gpu_results.json"
+
+
 @pytest.mark.parametrize("field", throughput.RESULT_FIELDS)
 def test_a_file_without_its_provenance_is_refused(tmp_path, field):
     path = tmp_path / "results.json"
