@@ -145,7 +145,8 @@ def _eager_step(loss_of, optimizer, x, y, device, amp_dtype) -> Step:
 
 
 def _compiled_step(loss_of, optimizer, x, y, device, amp_dtype) -> Step:
-    compiled = torch.compile(loss_of, mode="reduce-overhead")
+    torch.compiler.reset()   # each measurement compiles afresh: no cache limit reached, no earlier graphs kept
+    compiled = torch.compile(loss_of, mode="reduce-overhead", dynamic=False)   # one static shape: one CUDA graph
     eager = _eager_step(compiled, optimizer, x, y, device, amp_dtype)
 
     def step() -> None:
