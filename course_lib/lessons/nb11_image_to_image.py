@@ -263,7 +263,9 @@ def _label_image(ax, labels: np.ndarray, title: str) -> None:
 
 def scene_view(nets: Mapping[str, object], scenes: np.ndarray, labels: np.ndarray, index: int,
                show_errors: bool = True) -> Figure:
-    """Widget: one scene, its true label map, and each network's prediction (wrong pixels in red beneath)."""
+    """Widget: one scene, its true label map, and each network's prediction with the fraction of the digits' pixels
+    it labels right (one scene's mean IoU would be dragged down by every stray pixel of an absent class), and
+    beneath it the wrong pixels in red."""
     scene, truth = scenes[index:index + 1], labels[index]
     fig, axes = plt.subplots(2 if show_errors else 1, 2 + len(nets), figsize=(1.9 * (2 + len(nets)),
                                                                             3.9 if show_errors else 2.1),
@@ -273,8 +275,8 @@ def scene_view(nets: Mapping[str, object], scenes: np.ndarray, labels: np.ndarra
     _label_image(axes[0, 1], truth, "true labels")
     for k, (name, net) in enumerate(nets.items(), 2):
         predicted = predict_labels(net, scene)[0]
-        miou = metrics.mean_iou(predicted, truth, NUM_SCENE_CLASSES)
-        _label_image(axes[0, k], predicted, f"{name}\nmIoU {miou:.0%}")
+        digits_right = np.mean(predicted[truth > 0] == truth[truth > 0])
+        _label_image(axes[0, k], predicted, f"{name}\n{digits_right:.0%} of digit pixels")
         if show_errors:
             axes[1, k].imshow(predicted != truth, cmap="Reds", vmin=0, vmax=1)
             axes[1, k].set_title(f"{np.mean(predicted != truth):.1%} wrong", fontsize=8)
