@@ -44,7 +44,7 @@ DIGIT_CNNS_REBUILD_HELP = (
     "    python data/train_digit_cnns.py"
 )
 IMAGE_NETS_PATH = data.DATA_DIR / "image_nets.pt"
-IMAGE_NETS_SHA256 = "not yet built"
+IMAGE_NETS_SHA256 = "95c02d2c694f1422a3b71be125e24c7f521614b15454b61bdc55e1cc8bd427ac"
 IMAGE_NETS_REBUILD_HELP = (
     "data/image_nets.pt ships with the course in git. Get it back with\n"
     "    git checkout data/image_nets.pt\n"
