@@ -1,4 +1,5 @@
-"""Notebook 11's networks (models.dense_autoencoder, conv_autoencoder, unet, encoder_decoder) and scratch.Unflatten:
+"""Notebook 11's networks (models.dense_autoencoder, conv_autoencoder, unet, encoder_decoder, fcn, dilated_net,
+super_resolution_net) and scratch.Unflatten:
 the same state_dict in both backends, and after copying torch's weights the scratch forward and hand-written backward
 equal torch's and its autograd (float64) -- for the U-Net the proof that the skips' gradients are added."""
 import numpy as np
@@ -14,6 +15,9 @@ BUILDERS = {
     "conv_autoencoder upsample": (lambda b: models.conv_autoencoder(16, "upsample", backend=b), (3, 1, 28, 28)),
     "unet": (lambda b: models.unet(11, base=4, backend=b), (2, 1, 16, 20)),
     "encoder_decoder": (lambda b: models.encoder_decoder(11, base=4, backend=b), (2, 1, 16, 20)),
+    "fcn": (lambda b: models.fcn(3, width=4, backend=b), (2, 1, 16, 20)),
+    "dilated_net": (lambda b: models.dilated_net((1, 2, 3), channels=4, num_classes=3, backend=b), (2, 1, 13, 17)),
+    "super_resolution_net": (lambda b: models.super_resolution_net(channels=4, backend=b), (2, 1, 7, 9)),
 }
 PARAMETERS = {  # the defaults' counts, as the docstrings state them
     "dense_autoencoder": (lambda b: models.dense_autoencoder(16, backend=b), 410_912),
@@ -21,6 +25,10 @@ PARAMETERS = {  # the defaults' counts, as the docstrings state them
     "conv_autoencoder upsample": (lambda b: models.conv_autoencoder(16, "upsample", backend=b), 61_329),
     "unet": (lambda b: models.unet(backend=b), 118_155),
     "encoder_decoder": (lambda b: models.encoder_decoder(backend=b), 106_635),
+    "fcn": (lambda b: models.fcn(backend=b), 110_699),
+    "dilated_net": (lambda b: models.dilated_net(backend=b), 28_427),
+    "dilated_net plain": (lambda b: models.dilated_net((1, 1, 1, 1), backend=b), 28_427),
+    "super_resolution_net": (lambda b: models.super_resolution_net(backend=b), 10_369),
 }
 
 
