@@ -7,8 +7,10 @@
 On a machine with a CUDA GPU:
 1. ``pytest -k cuda tests``: the tests parametrised over the ``device`` fixture of tests/conftest.py run on
    'cuda' (scratch against torch, models and layers); a failure here fails the command;
-2. training images/s (``course_lib.throughput``) in eager mode, replayed from a CUDA graph and under
-   ``torch.compile(mode="reduce-overhead")``: LeNet-5 at batch 64 and 512, ResNet-18 (224 x 224) at batch 32;
+2. training images/s (``course_lib.throughput``), the rows notebook 12 shows (``CASES``): LeNet-5 (28 x 28) and
+   ResNet-18 (224 x 224) as the batch grows, eager, on the GPU and on this machine's CPU; both at batch 64 in eager
+   mode, replayed from a CUDA graph and under ``torch.compile(mode="reduce-overhead")``; ResNet-18 at batch 64 in
+   float32, bf16 and fp16 autocast, NCHW and channels_last;
 3. the rows written with ``save_results`` to data/gpu_results.json (GPU name, torch, CUDA, this script, the time),
    the file notebook 12 reads on machines without a GPU; the table printed.
 
@@ -21,18 +23,42 @@ import argparse
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
+import torchvision  # noqa: E402
 
 from course_lib import models, throughput  # noqa: E402
 
 SCRIPT = "benchmarks/gpu_check.py"
-MODES = ("eager", "cuda_graph", "compile")
-LENET_BATCHES = (64, 512)
-RESNET_BATCH = 32
+LENET = ("LeNet-5", (1, 28, 28))
+RESNET = ("ResNet-18", (3, 224, 224))
+
+
+class Case(NamedTuple):
+    """One line of measurements: a model at some batch sizes, on a device, in a mode, with these options."""
+    model: tuple[str, tuple[int, ...]]
+    batch_sizes: tuple[int, ...]
+    device: str = "cuda"
+    mode: str = "eager"
+    autocast: Optional[str] = None
+    channels_last: bool = False
+
+
+CASES = (
+    Case(LENET, (16, 64, 256, 1024, 4096)),                       # the curve: work per launch grows with the batch
+    Case(LENET, (16, 64, 256), device="cpu"),
+    Case(RESNET, (8, 32, 64, 128)),
+    Case(RESNET, (8, 32), device="cpu"),
+    *(Case(m, (64,), mode=mode) for m in (LENET, RESNET) for mode in ("cuda_graph", "compile")),   # launch overhead
+    *(Case(RESNET, (64,), autocast=a, channels_last=c) for a in (None, "bf16", "fp16") for c in (False, True)
+      if a or c),                                                 # mixed precision and layout (eager fp32 NCHW above)
+)
+BUILDERS = {"LeNet-5": lambda: models.lenet5(backend="torch"),
+            "ResNet-18": lambda: torchvision.models.resnet18(num_classes=10)}
 
 
 def no_gpu_message() -> str:
@@ -48,30 +74,22 @@ def run_cuda_tests() -> int:
     return subprocess.call(command, cwd=ROOT)
 
 
-def lenet5():
-    return models.lenet5(backend="torch")
-
-
-def resnet18():
-    import torchvision
-    return torchvision.models.resnet18(num_classes=10)
-
-
 def measure(steps: int, warmup: int) -> tuple[list[dict], list[str]]:
-    """The throughput rows, and one line for each mode that failed."""
-    cases = [(lenet5, "LeNet-5", LENET_BATCHES, (1, 28, 28)), (resnet18, "ResNet-18", (RESNET_BATCH,), (3, 224, 224))]
+    """The throughput rows of every case, and one line for each case that failed (the others still run)."""
     rows, failures = [], []
-    for build, name, batches, image_shape in cases:
-        for mode in MODES:
-            try:
-                new = throughput.throughput_curve(build, batches, "cuda", modes=(mode,), name=name, steps=steps,
-                                                  warmup=warmup, image_shape=image_shape)
-            except Exception as e:   # report the mode that failed, keep measuring the others
-                failures.append(f"{name} {mode}: {type(e).__name__}: {e}")
-                print("gpu-check: FAILED", failures[-1], flush=True)
-                continue
-            rows += new
-            print(throughput.format_rows(new), flush=True)
+    for case in CASES:
+        (name, image_shape), cpu = case.model, case.device == "cpu"
+        options = dict(steps=max(2, steps // 20) if cpu else steps, warmup=2 if cpu else warmup,
+                       image_shape=image_shape, autocast=case.autocast, channels_last=case.channels_last)
+        try:
+            new = throughput.throughput_curve(BUILDERS[name], case.batch_sizes, case.device, modes=(case.mode,),
+                                              name=name, **options)
+        except Exception as e:
+            failures.append(f"{name} {case}: {type(e).__name__}: {e}")
+            print("gpu-check: FAILED", failures[-1], flush=True)
+            continue
+        rows += new
+        print(throughput.format_rows(new), flush=True)
     return rows, failures
 
 

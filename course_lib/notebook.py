@@ -14,7 +14,7 @@ says so in its own cell (``torch.set_default_dtype(torch.float64)``).
 from __future__ import annotations
 
 import platform
-from typing import NamedTuple
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -58,3 +58,12 @@ def describe_setup(device: torch.device, seed: int) -> str:
     versions = (f"Python {platform.python_version()} · NumPy {np.__version__} · PyTorch {torch.__version__} · "
                 f"course_lib {course_lib_version}")
     return "\n".join([versions, f"device: {describe_device(device)} · seed {seed}", DTYPE_POLICY])
+
+
+def text_table(rows: Sequence[Sequence], headers: Sequence[str]) -> str:
+    """Rows of values as aligned text under the headers (the first column left-aligned, the others right)."""
+    cells = [[str(h) for h in headers]] + [[str(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+             for row in cells]
+    return "\n".join([lines[0], "-" * len(lines[0])] + lines[1:])

@@ -139,3 +139,18 @@ def test_gpu_check_without_a_gpu_says_so_and_exits_0():
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "no CUDA GPU here" in done.stdout and "nothing was checked on a GPU" in done.stdout
+
+
+def test_gpu_check_measures_its_cases_and_reports_a_failing_one(monkeypatch):
+    """The measuring loop of make gpu-check, on CPU cases: a row per batch size with the case's options, and a
+    case that fails (a CUDA graph on a CPU) reported without stopping the others."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_check
+    tiny = ("LeNet-5", (1, 28, 28))
+    monkeypatch.setattr(gpu_check, "CASES", (gpu_check.Case(tiny, (2, 4), device="cpu"),
+                                             gpu_check.Case(tiny, (2,), device="cpu", mode="cuda_graph"),
+                                             gpu_check.Case(tiny, (2,), device="cpu", channels_last=True)))
+    rows, failures = gpu_check.measure(steps=1, warmup=1)
+    assert [(r["batch_size"], r["channels_last"]) for r in rows] == [(2, False), (4, False), (2, True)]
+    assert len(failures) == 1 and "cuda_graph" in failures[0]
+    assert "fp32 NHWC" in throughput.format_rows(rows)

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from .. import conv_arithmetic, data, metrics, training
 from ..data import SCENE_CLASS_NAMES
+from ..notebook import text_table  # noqa: F401  (the notebook calls lesson.text_table)
 from ..parity import to_numpy
 from ..plots import finish
 from ..scratch import functional as sf
@@ -26,15 +27,6 @@ NUM_SCENE_CLASSES = len(SCENE_CLASS_NAMES)
 def run(model, x: np.ndarray) -> np.ndarray:
     """The model's outputs for x as a NumPy float64 array (eval mode, in batches)."""
     return np.asarray(to_numpy(training.outputs(model, x, batch_size=250)), dtype=np.float64)
-
-
-def text_table(rows: Sequence[Sequence], headers: Sequence[str]) -> str:
-    """Rows of values as aligned text under the headers (the first column left-aligned, the others right)."""
-    cells = [[str(h) for h in headers]] + [[str(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-             for row in cells]
-    return "\n".join([lines[0], "-" * len(lines[0])] + lines[1:])
 
 
 def task_figure(digits, noisy, low, scenes, label_maps) -> Figure:
