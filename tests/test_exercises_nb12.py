@@ -124,10 +124,10 @@ def test_activation_bytes_are_the_librarys_count_of_every_hidden_stack(monkeypat
     monkeypatch.setattr(nb12, "_random_stack", lambda rng: built.append(original(rng)) or built[-1])
     inputs = trial_inputs("12.activation_memory")
     reference = EXERCISES["12.activation_memory"].reference
-    assert len(built) >= len(inputs)
+    described = [((shape, nb12._describe_stack(model, shape), b), model) for model, shape, b in built]
     for args in inputs:
-        model, shape, dtype_bytes = next(stack for stack in reversed(built) if stack[1] == args[0])
-        assert args[1] == nb12._describe_stack(model, shape)
+        model = next(model for description, model in described if description == args)
+        shape, _, dtype_bytes = args
         assert reference(*args) == memory.activation_numbers(model, shape) * dtype_bytes
         assert reference(*args) == memory.training_memory(model, shape, dtype_bytes=dtype_bytes).activations
 
