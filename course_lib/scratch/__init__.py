@@ -32,11 +32,12 @@ from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, LPPool2d, MaxPool2d
 from .random import manual_seed
+from .recurrent import GRU, LSTM, RNN
 from .resampling import Upsample
 
 __all__ = [
     "functional", "optim", "init", "lr_scheduler", "Dropout", "BatchNorm1d", "BatchNorm2d", "Module", "Parameter", "Sequential", "Linear", "Flatten",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "Upsample", "Unflatten",
-    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
+    "RNN", "LSTM", "GRU", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckError", "manual_seed",
 ]
