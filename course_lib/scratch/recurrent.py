@@ -71,7 +71,8 @@ class _RNNBase(Module):
         self.dropout, self.bidirectional = 0.0, False
         rows = self._blocks * self.hidden_size
         for k in range(self.num_layers):
-            setattr(self, f"weight_ih_l{k}", Parameter(np.empty((rows, self.input_size if k == 0 else hidden_size))))
+            inputs = self.input_size if k == 0 else self.hidden_size  # the layers above read the one below's h_t
+            setattr(self, f"weight_ih_l{k}", Parameter(np.empty((rows, inputs))))
             setattr(self, f"weight_hh_l{k}", Parameter(np.empty((rows, self.hidden_size))))
             if self.bias:
                 setattr(self, f"bias_ih_l{k}", Parameter(np.empty(rows)))
@@ -84,31 +85,38 @@ class _RNNBase(Module):
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
+    def _layer_parameters(self, k: int) -> list:
+        """Layer k's Parameters weight_ih, weight_hh, bias_ih, bias_hh (the biases None when bias=False)."""
+        return [self._parameters.get(f"{name}_l{k}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
     def _weights(self, k: int) -> tuple:
-        """Layer k's (weight_ih, weight_hh, bias_ih, bias_hh) arrays; the biases are None when bias=False."""
-        names = (f"weight_ih_l{k}", f"weight_hh_l{k}", f"bias_ih_l{k}", f"bias_hh_l{k}")
-        return tuple(p.data if p is not None else None for p in (self._parameters.get(n) for n in names))
+        """Layer k's (weight_ih, weight_hh, bias_ih, bias_hh) arrays, as the cells take them."""
+        return tuple(None if p is None else p.data for p in self._layer_parameters(k))
 
     # ------------------------------------------------------------ checks and layouts
     def _sequence(self, input) -> tuple[np.ndarray, bool]:
         """The input as float (L, N, input_size), and whether it was one unbatched sequence (L, input_size)."""
         x = as_float_array(input, f"{type(self).__name__} input")
-        layout = "(N, L, input_size)" if self.batch_first else "(L, N, input_size)"
+        self._check_sequence(x)
+        unbatched = x.ndim == 2
+        return (x[:, None] if unbatched else (x.transpose(1, 0, 2) if self.batch_first else x)), unbatched
+
+    def _check_sequence(self, x: np.ndarray) -> None:
+        """Rank 3 (or 2: one sequence), input_size features on the last axis, at least one time step."""
+        order = "(N, L, input_size)" if self.batch_first else "(L, N, input_size)"
+        layout = f"{order} (batch_first={self.batch_first})"
         if x.ndim not in (2, 3):
-            hint = (" Images (N, C, H, W)? Read them row by row as a sequence of H steps of C W features: "
-                    "x.transpose(0, 2, 1, 3).reshape(N, H, C * W) with batch_first=True." if x.ndim == 4 else "")
-            raise ValueError(f"{self!r} expected input of rank 3, {layout} (batch_first={self.batch_first}), or 2, "
-                             f"one sequence (L, input_size); got shape {x.shape} (rank {x.ndim}).{hint}")
+            hint = (" Images (N, C, H, W)? Read them row by row, H steps of C W features: x.transpose(0, 2, 1, 3)"
+                    ".reshape(N, H, C * W) (one channel: x[:, 0]) with batch_first=True." if x.ndim == 4 else "")
+            raise ValueError(f"{self!r} expected input of rank 3, {layout}, or 2, one sequence (L, input_size); "
+                             f"got shape {x.shape} (rank {x.ndim}).{hint}")
         if x.shape[-1] != self.input_size:
             raise ValueError(f"{self!r} expects input_size = {self.input_size} features per time step (the last "
-                             f"axis), got shape {x.shape} with {x.shape[-1]}. The layout is {layout} "
-                             f"(batch_first={self.batch_first}); is input_size wrong, or are the axes in another order?")
-        unbatched = x.ndim == 2
-        x = x[:, None] if unbatched else (x.transpose(1, 0, 2) if self.batch_first else x)
-        if x.shape[0] == 0:
-            raise ValueError(f"{self!r}: the sequence has length L = 0 (input shape {tuple(np.shape(input))}); "
-                             f"a recurrent layer needs at least one time step (torch refuses it too).")
-        return x, unbatched
+                             f"axis), got shape {x.shape} with {x.shape[-1]}. The layout is {layout}; is "
+                             f"input_size wrong, or are the axes in another order?")
+        if x.shape[1 if x.ndim == 3 and self.batch_first else 0] == 0:
+            raise ValueError(f"{self!r}: the sequence has length L = 0 (input shape {x.shape}); a recurrent layer "
+                             f"needs at least one time step (torch refuses it too).")
 
     def _state_shape(self, batch: int, unbatched: bool) -> tuple[int, ...]:
         return (self.num_layers, self.hidden_size) if unbatched else (self.num_layers, batch, self.hidden_size)
@@ -124,12 +132,11 @@ class _RNNBase(Module):
         for name, state in zip(names, states):
             state = as_float_array(state, f"{type(self).__name__} {name}")
             if state.shape != shape:
+                layout = "(num_layers, hidden_size)" if unbatched else "(num_layers, N, hidden_size)"
                 what = "an unbatched (L, input_size) sequence" if unbatched else f"a batch of N = {batch}"
-                raise ValueError(
-                    f"{self!r}: {name} must have shape {'(num_layers, hidden_size)' if unbatched else '(num_layers, N, hidden_size)'} "
-                    f"= {shape} for {what}, got {state.shape}. It is one state per layer and sequence, "
-                    f"(num_layers, N, hidden_size) whatever batch_first says (batch_first changes only the input "
-                    f"and output).")
+                raise ValueError(f"{self!r}: {name} must have shape {layout} = {shape} for {what}, got "
+                                 f"{state.shape}. It is one state per layer and sequence, whatever batch_first "
+                                 f"says (batch_first changes only the input and output).")
             checked.append(state[:, None] if unbatched else state)
         return tuple(checked)
 
@@ -153,7 +160,7 @@ class _RNNBase(Module):
             if grad is None:
                 checked.append(np.zeros((self.num_layers, batch, self.hidden_size)))
                 continue
-            grad = check_grad_output(grad, shape, f"{type(self).__name__}.backward ({name}, the gradient of the final state)")
+            grad = check_grad_output(grad, shape, f"{type(self).__name__}.backward ({name}, dL/d final state)")
             checked.append(grad[:, None] if unbatched else grad)
         return tuple(checked)
 
@@ -219,18 +226,14 @@ class _RNNBase(Module):
         every parameter's gradient (the weights are shared, so the shares add up).
         grads: (L, N, H) -> (dL/d xs (L, N, in), dL/d state_0).
         """
-        weights, grad_xs = self._weights(k), np.empty_like(xs)
-        totals = [np.zeros_like(w) if w is not None else None for w in weights]
+        weights, grad_xs, totals = self._weights(k), np.empty_like(xs), [0.0] * 4
         for t in reversed(range(len(xs))):
             grad_state = (grad_state[0] + grads[t], *grad_state[1:])
             grad_xs[t], grad_state, *shares = self._step_backward(grad_state, xs[t], history[t], caches[t], weights)
-            for total, share in zip(totals, shares):
-                if total is not None:
-                    total += share
-        names = (f"weight_ih_l{k}", f"weight_hh_l{k}", f"bias_ih_l{k}", f"bias_hh_l{k}")
-        for name, total in zip(names, totals):
-            if total is not None:
-                self._parameters[name].grad += total
+            totals = [total + share for total, share in zip(totals, shares)]
+        for p, total in zip(self._layer_parameters(k), totals):
+            if p is not None:
+                p.grad += total
         return grad_xs, grad_state
 
     def extra_repr(self) -> str:
@@ -297,8 +300,8 @@ class LSTM(_RNNBase):
 
     def _unpack(self, hx) -> tuple:
         if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            got = f"a {type(hx).__name__} of length {len(hx)}" if isinstance(hx, (tuple, list)) else \
-                f"a {type(hx).__name__}"
+            pair = isinstance(hx, (tuple, list))
+            got = f"a {type(hx).__name__} of length {len(hx)}" if pair else f"one {type(hx).__name__}"
             raise TypeError(f"LSTM: hx must be the pair (h_0, c_0), each of shape (num_layers, N, hidden_size), "
                             f"got {got}. An LSTM carries two states: the hidden state h and the cell state c.")
         return tuple(hx)
