@@ -121,11 +121,14 @@ class _RNNBase(Module):
     def _state_shape(self, batch: int, unbatched: bool) -> tuple[int, ...]:
         return (self.num_layers, self.hidden_size) if unbatched else (self.num_layers, batch, self.hidden_size)
 
-    def _initial_states(self, hx, batch: int, unbatched: bool) -> tuple[np.ndarray, ...]:
-        """hx checked and batched: a tuple of ``_states`` arrays (num_layers, N, H); zeros when hx is None."""
+    def _initial_states(self, hx, x: np.ndarray, unbatched: bool) -> tuple[np.ndarray, ...]:
+        """hx checked and batched: a tuple of ``_states`` arrays (num_layers, N, H); zeros when hx is None
+        (in the dtype the layer computes in, so that a float32 layer stays float32)."""
+        batch = x.shape[1]
         shape = self._state_shape(batch, unbatched)
         if hx is None:
-            return tuple(np.zeros((self.num_layers, batch, self.hidden_size)) for _ in range(self._states))
+            dtype = np.result_type(x, self.weight_ih_l0.data)
+            return tuple(np.zeros((self.num_layers, batch, self.hidden_size), dtype) for _ in range(self._states))
         names = ("h_0", "c_0")[:self._states]
         states = self._unpack(hx)
         checked = []
@@ -153,12 +156,13 @@ class _RNNBase(Module):
         stacked = tuple(np.stack([state[s] for state in finals]) for s in range(self._states))
         return tuple(s[:, 0] for s in stacked) if unbatched else stacked
 
-    def _grad_finals(self, grads: tuple, batch: int, unbatched: bool) -> tuple[np.ndarray, ...]:
+    def _grad_finals(self, grads: tuple, grad_output: np.ndarray, unbatched: bool) -> tuple[np.ndarray, ...]:
         """dL/dh_n (and dL/dc_n) checked and batched to (num_layers, N, H): zeros where None (h_n was not used)."""
+        batch = grad_output.shape[1]
         shape, checked = self._state_shape(batch, unbatched), []
         for name, grad in zip(("grad_h_n", "grad_c_n"), grads):
             if grad is None:
-                checked.append(np.zeros((self.num_layers, batch, self.hidden_size)))
+                checked.append(np.zeros((self.num_layers, batch, self.hidden_size), grad_output.dtype))
                 continue
             grad = check_grad_output(grad, shape, f"{type(self).__name__}.backward ({name}, dL/d final state)")
             checked.append(grad[:, None] if unbatched else grad)
@@ -181,7 +185,7 @@ class _RNNBase(Module):
 
     def forward(self, input, hx=None):
         x, unbatched = self._sequence(input)
-        states = self._initial_states(hx, x.shape[1], unbatched)
+        states = self._initial_states(hx, x, unbatched)
         saved, finals, layer_input = [], [], x
         for k in range(self.num_layers):
             outputs, history, caches = self._layer_forward(k, layer_input, tuple(s[k] for s in states))
@@ -208,7 +212,7 @@ class _RNNBase(Module):
         """From the top layer down: each layer's input gradient is the output gradient of the layer below."""
         saved, unbatched = self.take_saved(grad_output)
         grad = self._from_output_layout(grad_output, unbatched)
-        grad_finals = self._grad_finals(grad_finals, grad.shape[1], unbatched)
+        grad_finals = self._grad_finals(grad_finals, grad, unbatched)
         grad_initial = [None] * self.num_layers
         for k in reversed(range(self.num_layers)):
             grad, grad_initial[k] = self._layer_backward(k, grad, *saved[k], tuple(g[k] for g in grad_finals))

@@ -86,17 +86,15 @@ CELLS = {
 
 def scratch_cell_step(name, x, h, c, weights, g, gc):
     """One step of the functional cell forward and back: (output, gradients of (x, h[, c], w_ih, w_hh, b_ih, b_hh))."""
-    w_ih, w_hh, b_ih, b_hh = weights
+    w_ih, w_hh = weights[:2]
     if name.startswith("rnn"):
         act = name.split()[1]
         out = sf.rnn_cell(x, h, *weights, nonlinearity=act)
-        grads = sf.rnn_cell_backward(g, x, h, out, w_ih, w_hh, nonlinearity=act)
-        return (out,), (grads[0], grads[1], *grads[2:])
+        return (out,), sf.rnn_cell_backward(g, x, h, out, w_ih, w_hh, nonlinearity=act)
     if name == "gru_cell":
         out, gates = sf.gru_cell(x, h, *weights, return_gates=True)
         assert_close(out, sf.gru_cell(x, h, *weights), "gru_cell with and without its gates")
-        grads = sf.gru_cell_backward(g, x, h, w_ih, w_hh, gates)
-        return (out,), (grads[0], grads[1], *grads[2:])
+        return (out,), sf.gru_cell_backward(g, x, h, w_ih, w_hh, gates)
     h_new, c_new, gates = sf.lstm_cell(x, (h, c), *weights, return_gates=True)
     grad_x, (grad_h, grad_c), *grad_params = sf.lstm_cell_backward(g, gc, x, (h, c), w_ih, w_hh, gates)
     return (h_new, c_new), (grad_x, grad_h, grad_c, *grad_params)
@@ -211,10 +209,20 @@ def test_repr_is_torchs(kind):
 def test_gradients_add_up_over_forward_backward_pairs_as_in_torch(rng):
     layer, x = scratch.GRU(2, 3), rng.standard_normal((4, 1, 2))
     for _ in range(2):
-        out, h_n = layer(x)
+        out, _ = layer(x)
         layer.backward(np.ones_like(out))
     once = scratch.GRU(2, 3)
     once.load_state_dict(layer.state_dict())
     out, _ = once(x)
     once.backward(np.ones_like(out))
     assert_close(layer.weight_hh_l0.grad, 2 * once.weight_hh_l0.grad, "two backwards")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_float32_layer_computes_in_float32(kind, rng):
+    """After .float(), the zero initial states follow the layer's dtype, so nothing is promoted to float64."""
+    layer = build(scratch, kind, 3, 4, 2).float()
+    out, final = layer(rng.standard_normal((5, 2, 3)).astype(np.float32))
+    grad_x, grad_hx = layer.backward(np.ones_like(out))
+    assert {a.dtype for a in (out, *states_of(final, kind), grad_x, *states_of(grad_hx, kind))} == {np.dtype("float32")}
+    assert {p.grad.dtype for p in layer.parameters()} == {np.dtype("float32")}
