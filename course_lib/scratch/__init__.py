@@ -20,6 +20,9 @@ tests/bad_input/test_bad_differences_documented.py):
   only its last axis, which for one image (C, H, W) is a silent half-resize; scratch says to add x[None].
 - CrossEntropyLoss takes class indices only (N,) or (N, d1, ...): torch also takes probability targets of the
   scores' shape (label smoothing, soft labels), which the course's notebooks never need; the message says so.
+- RNN, LSTM and GRU build torch's defaults dropout=0, bidirectional=False (and the LSTM's proj_size=0) only:
+  other values, which torch computes, raise NotImplementedError with how to build them from scratch layers.
+  Their backward returns the gradients of both forward arguments, (d input, d h_0) (LSTM: (d input, (d h_0, d c_0))).
 """
 from . import functional, init, lr_scheduler, optim
 from .activation import LeakyReLU, ReLU, Sigmoid, Tanh
@@ -32,11 +35,12 @@ from .module import Module, Parameter, Sequential
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, LPPool2d, MaxPool2d
 from .random import manual_seed
+from .recurrent import GRU, LSTM, RNN
 from .resampling import Upsample
 
 __all__ = [
     "functional", "optim", "init", "lr_scheduler", "Dropout", "BatchNorm1d", "BatchNorm2d", "Module", "Parameter", "Sequential", "Linear", "Flatten",
     "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "LPPool2d", "AdaptiveAvgPool2d", "Upsample", "Unflatten",
-    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
+    "RNN", "LSTM", "GRU", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "CrossEntropyLoss", "MSELoss", "BCEWithLogitsLoss",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckError", "manual_seed",
 ]

@@ -104,6 +104,15 @@ LAYERS: tuple[Layer, ...] = (
           (Refused("one image (C, H, W)", (zeros(3, 4, 4),), ValueError, ("(N, C, H, W)", "x[None]")),
            Refused("features (N, C)", (zeros(8, 3),), ValueError, ("(8, 3)", "BatchNorm1d"))),
           ()),
+    Layer("RNN", lambda nn: nn.RNN(3, 4), (zeros(5, 2, 3),),
+          (Refused("features", (zeros(5, 2, 6),), ValueError, ("input_size = 3", "(5, 2, 6)")),),
+          (("empty batch", (zeros(5, 0, 3),)), ("unbatched (L, input_size)", (zeros(5, 3),)))),
+    Layer("LSTM", lambda nn: nn.LSTM(3, 4, 2), (zeros(5, 2, 3),),
+          (Refused("features", (zeros(5, 2, 6),), ValueError, ("input_size = 3", "(5, 2, 6)")),),
+          (("empty batch", (zeros(5, 0, 3),)), ("unbatched (L, input_size)", (zeros(5, 3),)))),
+    Layer("GRU", lambda nn: nn.GRU(3, 4, batch_first=True), (zeros(2, 5, 3),),
+          (Refused("features", (zeros(2, 5, 6),), ValueError, ("input_size = 3", "(2, 5, 6)")),),
+          (("empty batch", (zeros(0, 5, 3),)), ("unbatched (L, input_size)", (zeros(5, 3),)))),
     Layer("CrossEntropyLoss", lambda nn: nn.CrossEntropyLoss(), (zeros(2, 3), labels(0, 2)),
           (Refused("label out of range", (zeros(2, 3), labels(0, 3)), ValueError, ("0..2", "target[1] = 3")),
            Refused("float labels", (zeros(2, 3), np.array([0.0, 2.0])), TypeError,
@@ -146,7 +155,12 @@ def test_a_bad_input_that_torch_refuses_is_refused_with_a_lesson(case):
                                          for layer in LAYERS for what, args in (("good", layer.good), *layer.computes)])
 def test_an_input_that_torch_computes_is_computed_with_the_same_shape(layer, args):
     ours, theirs = scratch_call(layer, args), torch_call(layer, args)
-    assert np.shape(ours) == tuple(theirs.shape)
+    assert shapes(ours) == shapes(theirs)
+
+
+def shapes(result) -> tuple:
+    """A result's shape; for a recurrent layer's (output, h_n) or (output, (h_n, c_n)) the shapes nested alike."""
+    return tuple(map(shapes, result)) if isinstance(result, tuple) else tuple(np.shape(result))
 
 
 def test_every_scratch_layer_is_in_the_registry():
