@@ -285,10 +285,10 @@ def throughput_curve(model_fn: Callable[[], torch.nn.Module], batch_sizes: Itera
 def format_rows(rows: Sequence[dict]) -> str:
     """The rows as a text table: model, device, mode, numbers (autocast or fp32, and NHWC when channels_last),
     batch size, images/s."""
-    lines = [f"{'model':<12} {'device':<7} {'mode':<11} {'numbers':<10} {'batch':>6} {'images/s':>12}"]
+    lines = [f"{'model':<15} {'device':<7} {'mode':<11} {'numbers':<10} {'batch':>6} {'images/s':>12}"]
     for r in rows:
         numbers = (r.get("autocast") or "fp32") + (" NHWC" if r.get("channels_last") else "")
-        lines.append(f"{r['model']:<12} {r['device']:<7} {r['mode']:<11} {numbers:<10} {r['batch_size']:>6} "
+        lines.append(f"{r['model']:<15} {r['device']:<7} {r['mode']:<11} {numbers:<10} {r['batch_size']:>6} "
                      f"{r['images_per_second']:>12,.0f}")
     return "\n".join(lines)
 
