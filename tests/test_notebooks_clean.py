@@ -77,7 +77,10 @@ def code_cells(path):
 
 
 def python(text):
-    """A cell's Python: IPython's magics and shell lines dropped."""
+    """A cell's kernel Python: IPython's magics and shell lines dropped; a %%writefile cell is a file the kernel
+    writes (a script for other processes, with imports of its own), not code it runs: nothing."""
+    if text.lstrip().startswith("%%writefile"):
+        return ""
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(("%", "!")))
 
 

@@ -124,7 +124,7 @@ def test_launch_runs_a_script_on_two_processes_and_reports_a_failure(tmp_path):
     assert [(tmp_path / f"out{r}").read_text() for r in (0, 1)] == ["2", "2"]
     script.write_text("import sys\nsys.exit(3)\n")
     with pytest.raises(RuntimeError, match="exited 1"):
-        nb12.launch(script, 2)
+        nb12.launch(script, 1)
 
 
 def test_loss_curves_figure_draws_one_line_a_run():
