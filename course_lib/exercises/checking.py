@@ -84,8 +84,21 @@ def _diagnose(got: np.ndarray, want: np.ndarray) -> str:
     if np.isclose(ratio[0], 0.0):
         return "Your values are all zero where the expected ones are not."
     if want.size == 1:
-        return f"Your value is {ratio[0]:.4g} times the expected one."
-    return f"Your values are all {ratio[0]:.4g} times the expected ones{_factor_hint(ratio[0], want.shape)}."
+        return f"Your value is {_factor(ratio[0])} times the expected one."
+    return f"Your values are all {_factor(ratio[0])} times the expected ones{_factor_hint(ratio[0], want.shape)}."
+
+
+def _factor(ratio: float) -> str:
+    """A ratio to 4 digits, or as 1 +- its distance from 1 where 4 digits would show a plain 1 (13.clip_grad_norm's
+    missing 1e-6 scales every value by 1 - 2e-7)."""
+    text = f"{ratio:.4g}"
+    return text if text != "1" or ratio == 1 else f"1 {'+' if ratio > 1 else '-'} {abs(ratio - 1):.2g}"
+
+
+def _pair(yours: float, expected: float) -> tuple[str, str]:
+    """Two numbers to 6 digits, or to as many as it takes to tell them apart (at most 17)."""
+    digits = next((d for d in range(6, 18) if f"{yours:.{d}g}" != f"{expected:.{d}g}"), 17)
+    return f"{yours:.{digits}g}", f"{expected:.{digits}g}"
 
 
 def _factor_hint(ratio: float, shape: tuple) -> str:
@@ -293,8 +306,9 @@ def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, 
     if wrong.any():
         first = tuple(int(i) for i in np.argwhere(wrong)[0]) if wrong.ndim else ()
         explained = " ".join(filter(None, (_diagnose(got_arr, want_arr), _integer_note(got, want_arr))))
+        yours, expected = _pair(got_arr[first], want_arr[first])
         raise fail(f"{int(wrong.sum())} of {wrong.size} value(s) differ; at index {first}: "
-                   f"yours {got_arr[first]:.6g}, expected {want_arr[first]:.6g}. {explained}".rstrip())
+                   f"yours {yours}, expected {expected}. {explained}".rstrip())
 
 
 # ------------------------------------------------------------------ calling the learner's function
