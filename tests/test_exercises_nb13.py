@@ -113,11 +113,11 @@ def test_the_stub_is_not_attempted_yet(key):
 
 # ------------------------------------------------------------------ the references against torch and the scratch layers
 
-def torch_cell(cell: torch.nn.Module, weight_ih, weight_hh, bias_ih, bias_hh) -> torch.nn.Module:
-    """``cell`` in float64 with the given parameters (torch's names, torch's shapes)."""
+def torch_cell(cell: torch.nn.Module, *weights) -> torch.nn.Module:
+    """``cell`` in float64 with the given weight_ih, weight_hh, bias_ih and bias_hh (torch's shapes)."""
     cell = cell.double()
     with torch.no_grad():
-        for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), (weight_ih, weight_hh, bias_ih, bias_hh)):
+        for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), weights, strict=True):
             getattr(cell, name).copy_(torch.from_numpy(value))
     return cell
 
@@ -351,9 +351,9 @@ def test_a_near_miss_is_shown_to_the_digits_that_differ_and_named():
     def no_eps(grads, max_norm):
         total = np.sqrt(sum(np.sum(g ** 2) for g in grads))
         return [g * min(1.0, max_norm / total) for g in grads], total
-    with pytest.raises(ExerciseFailed, match=r"at index \(0, 0\): yours (-?[0-9.]{9,}), expected (?!\1)-?[0-9.]{9,}\. "
-                                             r"Your values are all 1 \+ 1\.2e-07 times the expected ones\.\nThis looks like a common "
-                                             r"mistake: the 1e-6 forgotten"):
+    with pytest.raises(ExerciseFailed, match=r"at index \(0, 0\): yours (-?[0-9.]{9,}), expected (?!\1)-?[0-9.]{9,}"
+                                             r"\. Your values are all 1 \+ 1\.2e-07 times the expected ones\.\n"
+                                             r"This looks like a common mistake: the 1e-6 forgotten"):
         run_check(EXERCISES["13.clip_grad_norm"], no_eps)
 
 
