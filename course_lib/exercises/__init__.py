@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import difflib
 
-from . import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12
+from . import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12, nb13
 from .checking import Exercise, ExerciseFailed, run_check
 from .notebook_tools import blank_notebook, blank_source
 
 EXERCISES: dict[str, Exercise] = {ex.key: ex for m in (nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10,
-                                                        nb11, nb12) for ex in m.EXERCISES}
+                                                        nb11, nb12, nb13) for ex in m.EXERCISES}
 
 
 def _exercise(key: str) -> Exercise:

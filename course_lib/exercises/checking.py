@@ -53,7 +53,15 @@ class Exercise:
     adapt_answer: Callable[[Callable], Callable] | None = None
 
 
+def _arrays(arg) -> bool:
+    """Whether ``arg`` is a list or tuple of NumPy arrays (13.clip_grad_norm's gradients)."""
+    return type(arg) in (list, tuple) and bool(arg) and all(isinstance(a, np.ndarray) for a in arg)
+
+
 def _describe_one(arg) -> str:
+    """An argument as feedback shows it: an array by its shape, a list of arrays as the list of their shapes."""
+    if _arrays(arg):
+        return f"[{', '.join(map(_describe_one, arg))}]"
     return f"array{tuple(arg.shape)}" if isinstance(arg, np.ndarray) else repr(arg)
 
 
@@ -76,8 +84,21 @@ def _diagnose(got: np.ndarray, want: np.ndarray) -> str:
     if np.isclose(ratio[0], 0.0):
         return "Your values are all zero where the expected ones are not."
     if want.size == 1:
-        return f"Your value is {ratio[0]:.4g} times the expected one."
-    return f"Your values are all {ratio[0]:.4g} times the expected ones{_factor_hint(ratio[0], want.shape)}."
+        return f"Your value is {_factor(ratio[0])} times the expected one."
+    return f"Your values are all {_factor(ratio[0])} times the expected ones{_factor_hint(ratio[0], want.shape)}."
+
+
+def _factor(ratio: float) -> str:
+    """A ratio to 4 digits, or as 1 +- its distance from 1 where 4 digits would show a plain 1 (13.clip_grad_norm's
+    missing 1e-6 scales every value by 1 - 2e-7)."""
+    text = f"{ratio:.4g}"
+    return text if text != "1" or ratio == 1 else f"1 {'+' if ratio > 1 else '-'} {abs(ratio - 1):.2g}"
+
+
+def _pair(yours: float, expected: float) -> tuple[str, str]:
+    """Two numbers to 6 digits, or to as many as it takes to tell them apart (at most 17)."""
+    digits = next((d for d in range(6, 18) if f"{yours:.{d}g}" != f"{expected:.{d}g}"), 17)
+    return f"{yours:.{digits}g}", f"{expected:.{digits}g}"
 
 
 def _factor_hint(ratio: float, shape: tuple) -> str:
@@ -123,8 +144,37 @@ def _same(got, want, rtol: float, atol: float) -> bool:
 
 
 def _copies(args: tuple) -> list:
-    """Fresh copies of the array arguments, so an answer that changes its inputs in place harms nothing."""
-    return [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+    """Fresh copies of the array arguments (and of the arrays in a list of them), so an answer that changes its
+    inputs in place harms nothing."""
+    return [np.copy(a) if isinstance(a, np.ndarray) else type(a)(_copies(a)) if _arrays(a) else a for a in args]
+
+
+def tells_mistakes_apart(args: tuple, reference: Callable, mistakes: dict[str, Callable], rtol: float,
+                         atol: float) -> bool:
+    """Whether the declared mistakes that go wrong on ``args`` give answers different from one another (then the
+    feedback can say which one an answer made). A mistake that raises on ``args`` (a product of two matrices whose
+    shapes only fit when they are square) is not one an answer there can make, and is left out."""
+    want, wrong = reference(*_copies(args)), []
+    for mistake in mistakes.values():
+        try:
+            made = mistake(*_copies(args))
+        except Exception:                       # as _name_the_mistake: not what an answer on these inputs did
+            continue
+        if not _same(made, want, rtol, atol):
+            wrong.append(made)
+    return all(not _same(a, b, rtol, atol) for i, a in enumerate(wrong) for b in wrong[i + 1:])
+
+
+def draw_apart(make: Callable[[np.random.Generator], tuple], reference: Callable, mistakes: dict[str, Callable],
+               rtol: float = 1e-6, atol: float = 1e-9) -> Callable[[np.random.Generator], tuple]:
+    """An input maker that draws with ``make`` until the declared mistakes can be told apart (checked with the
+    exercise's tolerances)."""
+    def draw(rng: np.random.Generator) -> tuple:
+        while True:
+            args = make(rng)
+            if tells_mistakes_apart(args, reference, mistakes, rtol, atol):
+                return args
+    return draw
 
 
 def _name_the_mistake(ex: Exercise, got, args: tuple) -> str:
@@ -256,8 +306,9 @@ def compare_answer(key: str, got, want, rtol: float, atol: float, context: str, 
     if wrong.any():
         first = tuple(int(i) for i in np.argwhere(wrong)[0]) if wrong.ndim else ()
         explained = " ".join(filter(None, (_diagnose(got_arr, want_arr), _integer_note(got, want_arr))))
+        yours, expected = _pair(got_arr[first], want_arr[first])
         raise fail(f"{int(wrong.sum())} of {wrong.size} value(s) differ; at index {first}: "
-                   f"yours {got_arr[first]:.6g}, expected {want_arr[first]:.6g}. {explained}".rstrip())
+                   f"yours {yours}, expected {expected}. {explained}".rstrip())
 
 
 # ------------------------------------------------------------------ calling the learner's function

@@ -19,30 +19,9 @@ from torch import nn
 from .. import conv_arithmetic as ca
 from .. import distributed, memory
 from ..summary import shape_table
-from .checking import Exercise, _same
+from .checking import Exercise, draw_apart
 
 FORMATS = ("contiguous", "channels_last")
-
-
-def _tells_mistakes_apart(args: tuple, reference: Callable, mistakes: dict[str, Callable], rtol: float,
-                          atol: float) -> bool:
-    """Whether the declared mistakes that go wrong on ``args`` give answers different from one another (then the
-    feedback can say which one an answer made)."""
-    want = reference(*args)
-    wrong = [made for made in (m(*args) for m in mistakes.values()) if not _same(made, want, rtol, atol)]
-    return all(not _same(a, b, rtol, atol) for i, a in enumerate(wrong) for b in wrong[i + 1:])
-
-
-def _draw(make: Callable[[np.random.Generator], tuple], reference: Callable, mistakes: dict[str, Callable],
-          rtol: float = 1e-6, atol: float = 1e-9) -> Callable[[np.random.Generator], tuple]:
-    """An input maker that draws with ``make`` until the declared mistakes can be told apart (checked with the
-    exercise's tolerances)."""
-    def draw(rng: np.random.Generator) -> tuple:
-        while True:
-            args = make(rng)
-            if _tells_mistakes_apart(args, reference, mistakes, rtol, atol):
-                return args
-    return draw
 
 
 # ------------------------------------------------------------------ 12.strides
@@ -217,7 +196,7 @@ EXERCISES: list[Exercise] = [
              "W C, H W*C, N H*W*C. Then list them as (N, C, H, W): fact 24, (2, 3, 4, 5) gives (60, 20, 5, 1) and "
              "(60, 1, 15, 3).",
         reference=_strides_reference,
-        make_inputs=_draw(_strides_inputs, _strides_reference, _STRIDES_MISTAKES),
+        make_inputs=draw_apart(_strides_inputs, _strides_reference, _STRIDES_MISTAKES),
         trials=6,
         mistakes=_STRIDES_MISTAKES,
     ),
@@ -233,7 +212,7 @@ EXERCISES: list[Exercise] = [
              "output shape). math.prod(shape) multiplies a shape's sizes (math.prod(()) is 1). LeNet-5 at batch "
              "512 in float32: 4 * 512 * 15,386 = 31.5 MB.",
         reference=_activation_reference,
-        make_inputs=_draw(_activation_make, _activation_reference, _ACTIVATION_MISTAKES, 0.0, 0.5),
+        make_inputs=draw_apart(_activation_make, _activation_reference, _ACTIVATION_MISTAKES, 0.0, 0.5),
         rtol=0.0,
         atol=0.5,                                   # a whole number of bytes: exact
         trials=4,
@@ -249,7 +228,7 @@ EXERCISES: list[Exercise] = [
              "effective_batch = per_process * world_size. The linear scaling rule (Goyal et al., 2017): lr = base_lr "
              "* effective_batch / base_batch; 32 a process on 8 GPUs, base_lr 0.1 at 32: (256, 0.8).",
         reference=_ddp_reference,
-        make_inputs=_draw(_ddp_make, _ddp_reference, _DDP_MISTAKES),
+        make_inputs=draw_apart(_ddp_make, _ddp_reference, _DDP_MISTAKES),
         trials=4,
         parts=("effective_batch", "lr"),
         mistakes=_DDP_MISTAKES,
