@@ -25,7 +25,9 @@ pretrained CNN, the build scripts); task_digits(split, classes) and
 few_shot_indices(labels, n, seed), notebook 09's selection of a task and of n
 labelled examples per class; and notebook 11's image-to-image data: digit_scenes(split, n) (64 x 64 scenes of
 2-4 digits with per-pixel labels, 0 = background, 1 + d for digit d), pixelated_digits(split) (14 x 14 -> 28 x 28)
-and noisy_digits(split, sigma).
+and noisy_digits(split, sigma); notebook 13's sequences: adding_task(n, length, seed) (Hochreiter and Schmidhuber's
+adding problem) and digit_strings(split, n, length) (strips of digits side by side, to be read as a string). The digits
+read row by row, 28 steps of 28 pixels, are ``digit_images(split)[0][:, 0]`` (N, 28, 28): no loader of their own.
 """
 
 import difflib
@@ -197,6 +199,8 @@ def digit_images(split, dtype=np.float32):
     Returns NumPy arrays (x in ``dtype``, labels int64 (N,)); torch models take them as they are in
     ``training.fit``, or after ``torch.from_numpy``. Unlike ``standardize``, 0 stays background and 1 full ink,
     so a change of epsilon to a pixel is epsilon of its full range (notebook 10's attacks).
+    ``x[:, 0]`` (N, 28, 28) is the digits as sequences for a recurrent network (notebook 13): 28 time steps, the
+    rows top to bottom, of 28 pixels each (``batch_first`` layout (N, L, input_size)).
     """
     images, labels = load_mnist(split)
     return (images[:, None].astype(dtype) / 255.0).astype(dtype, copy=False), labels
@@ -356,3 +360,71 @@ def add_noise(clean, sigma, seed=0):
     """clip(clean + sigma * z, 0, 1) for float32 images clean, z standard normal float32 from default_rng(seed)."""
     noise = np.random.default_rng(seed).standard_normal(clean.shape, dtype=np.float32)
     return np.clip(clean + np.float32(sigma) * noise, 0, 1)
+
+
+# Sequences (notebook 13): the adding problem, strings of digits side by side.
+ADDING_BASELINE_MSE = 1 / 6           # always answering 1.0, the mean of the sum: E[(a + b - 1)^2] = Var(a + b) = 2/12
+
+
+def adding_task(n, length, seed=0):
+    """Hochreiter and Schmidhuber's (1997) adding problem: ``n`` sequences of ``length`` steps, two numbers per step.
+
+    inputs  float32 (n, length, 2): [:, :, 0] a value drawn from U[0, 1), [:, :, 1] a marker that is 1 at exactly
+            two steps, one in the first half (steps 0 .. length//2 - 1) and one in the second, 0 elsewhere
+    target  float32 (n,): the sum of the two marked values
+    To answer, a network must remember the first marked value until the end, across up to ``length - 1`` steps.
+    Answering 1.0 (the sum's mean) whatever the input has mean squared error Var(a + b) = 1/6 = ADDING_BASELINE_MSE:
+    a network must beat that to have learnt anything. The same arguments give the same sequences (default_rng(seed)).
+    """
+    for value, name, least in ((n, "n", 1), (length, "length", 2)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+            raise ValueError(f"adding_task: {name} must be a whole number >= {least}"
+                             f"{' (one marked step in each half of the sequence)' if name == 'length' else ''}, "
+                             f"got {value!r}.")
+    rng = np.random.default_rng(seed)
+    values = rng.random((n, length), dtype=np.float32)
+    half = length // 2
+    first, second = rng.integers(0, half, size=n), rng.integers(half, length, size=n)
+    markers = np.zeros((n, length), dtype=np.float32)
+    rows = np.arange(n)
+    markers[rows, first] = markers[rows, second] = 1
+    return np.stack([values, markers], axis=-1), values[rows, first] + values[rows, second]
+
+
+def digit_strings(split, n, length=4, seed=0, jitter=3):
+    """``n`` strips of ``length`` digits of one split side by side, to be read as a string: the images float32
+    (n, 1, 28, 28 * length), pixels 0..1, and the labels int64 (n, length), the digits left to right.
+
+    Digit k fills the columns 28 k .. 28 k + 27, moved sideways by up to ``jitter`` pixels inside them (as far as its
+    empty margin allows, so no ink is cut and no two digits touch). The digits come from ``load_mnist(split)`` only:
+    "test" strings hold test digits, "fit" or "validation" strings those splits' digits. The same arguments give the
+    same strips (numpy default_rng(seed)).
+    """
+    images, labels = load_mnist(split)
+    strips, string_labels, _ = string_digits(images, labels, n, length, seed, jitter)
+    return strips, string_labels
+
+
+def string_digits(images, labels, n, length=4, seed=0, jitter=3):
+    """``digit_strings`` from given digits (uint8 (M, 28, 28), labels (M,)), with the record of what went where.
+
+    Returns (strips, labels (n, length), placed): placed is int64 (n, length, 2), one row (index into images,
+    sideways shift in pixels, + to the right) per digit of a strip.
+    """
+    for value, name in ((n, "n"), (length, "length")):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"digit_strings: {name} must be a whole number >= 1, got {value!r}.")
+    if isinstance(jitter, bool) or not isinstance(jitter, numbers.Integral) or not 0 <= jitter < 28:
+        raise ValueError(f"digit_strings: jitter is the most pixels a digit moves sideways, a whole number "
+                         f"0 <= jitter < 28, got {jitter!r}.")
+    rng = np.random.default_rng(seed)
+    which = rng.integers(len(images), size=(n, length))
+    ink = images[which].any(axis=2)                                  # (n, length, 28): columns with ink
+    left_room = np.where(ink.any(-1), ink.argmax(-1), 0)            # empty columns on the left ...
+    right_room = np.where(ink.any(-1), ink[..., ::-1].argmax(-1), 0)   # ... and on the right
+    shift = np.clip(rng.integers(-jitter, jitter + 1, size=(n, length)), -left_room, right_room)
+    digits = images[which].astype(np.float32) / 255
+    columns = (np.arange(28) - shift[..., None]) % 28               # moving right by s: column c shows c - s
+    moved = np.take_along_axis(digits, columns[:, :, None, :], axis=-1)
+    strips = moved.transpose(0, 2, 1, 3).reshape(n, 1, 28, 28 * length)
+    return strips, labels[which], np.stack([which, shift], axis=-1)

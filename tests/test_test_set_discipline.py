@@ -6,9 +6,9 @@ stop at, a learning rate, a regularisation strength, which model or remedy is be
 code and follows the test data through it:
 
 - **test data** is what ``load_mnist("test")``, ``task_digits("test", ...)``, ``digit_images("test")`` or the
-  image-to-image loaders (``digit_scenes``, ``pixelated_digits``, ``noisy_digits``) given "test" return,
-  any name with "test" in it (``x_test``, ``test_acc``), and anything assigned from an expression that uses
-  test data;
+  image-to-image and string loaders (``digit_scenes``, ``pixelated_digits``, ``noisy_digits``, ``digit_strings``)
+  given "test" return, any name with "test" in it (``x_test``, ``test_acc``), and anything assigned from an
+  expression that uses test data;
 - test data must not reach a **choosing place**: a ``val=`` / ``validation=`` argument (what training
   curves, early stopping and schedules read), ``EarlyStopping(...)``, or ``max``/``min``/``sorted`` and
   ``np.argmax``/``np.argmin``/``np.argsort`` (picking the best of several results);
@@ -28,7 +28,8 @@ from test_notebooks_clean import NOTEBOOKS, cells, python, source
 ROOT = Path(__file__).parent.parent
 CHOOSING_KEYWORDS = {"val", "validation", "val_data"}
 CHOOSING_CALLS = {"max", "min", "sorted", "EarlyStopping", "argmax", "argmin", "argsort"}
-LOADERS = {"load_mnist", "task_digits", "digit_images", "digit_scenes", "pixelated_digits", "noisy_digits"}
+LOADERS = {"load_mnist", "task_digits", "digit_images", "digit_scenes", "pixelated_digits", "noisy_digits",
+           "digit_strings"}
 ADMISSIONS = re.compile(r"serve as (the|our) validation|slightly optimistic|test (set|digits) as (the )?validation",
                         re.IGNORECASE)
 
