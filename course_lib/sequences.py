@@ -296,7 +296,7 @@ SEQUENCE_NETS_SHA256 = "d9631a2793c3ca797e51dcaa82afeff6d9655d57f29a01b40f7d5329
 SEQUENCE_NETS_REBUILD_HELP = (
     "data/sequence_nets.pt ships with the course in git. Get it back with\n"
     "    git checkout data/sequence_nets.pt\n"
-    "or rebuild it (CPU, about a quarter of an hour, deterministic) with\n"
+    "or rebuild it (CPU, about ten minutes, deterministic) with\n"
     "    python data/train_sequence_nets.py"
 )
 ADDING_LENGTHS = (10, 50, 100)

@@ -37,9 +37,9 @@ Tried (Adam, one-cycle to the learning rate shown, batch 64; the sweeps ran this
       10,000 strips, 6 epochs                      0.968 / 0.875 (training accuracy 0.9998: it overfits)
       20,000 strips, 4 epochs, hidden 128 / 64     0.975 / 0.902, 0.974 / 0.898                      <- 128
 
-The shipped file (SETTINGS; 867 s of training on one thread, about 15 minutes, measured while other work shared the
-machine's two cores: rows 12 / 23 / 45 s, adding T = 10 42 / 46 s, T = 50 86 / 99 s, T = 100 150 / 137 s (rnn / lstm),
-reader 227 s), on the validation data:
+The shipped file (SETTINGS; 548 s of training on one thread, about 9 minutes: rows 16 / 14 / 19 s (rnn / lstm / gru),
+adding T = 10 14 / 20 s, T = 50 40 / 54 s, T = 100 78 / 87 s (rnn / lstm), reader 207 s; 867 s when other work kept
+the machine's two cores busy; both runs wrote the same bytes), on the validation data:
 
     rows accuracy            rnn 0.839, lstm 0.972, gru 0.975
     adding MSE   T = 10      rnn 0.00060, lstm 0.00005   (answering 1.0: 0.178)
