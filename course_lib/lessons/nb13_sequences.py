@@ -7,6 +7,7 @@ step 1 from a loss at step T is, for a plain RNN (whose recurrent matrix sets a 
 """
 from __future__ import annotations
 
+import json
 from typing import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from .. import data, sequences
 from ..notebook import text_table  # noqa: F401  (the notebook calls lesson.text_table)
 from ..plots import finish
 
@@ -69,22 +71,15 @@ def set_spectral_radius(rnn: torch.nn.Module, radius: float) -> torch.nn.Module:
     return rnn
 
 
-def open_forget_gate(lstm, bias: float):
-    """Add ``bias`` to the forget gate's input bias (rows H..2H of bias_ih_l0; torch's order i, f, g, o): the
-    gate starts at sigmoid(bias) instead of about 0.5, so the cell starts by keeping what it holds."""
-    h = lstm.hidden_size
-    with torch.no_grad():
-        lstm.bias_ih_l0[h:2 * h] += bias
-    return lstm
-
-
 def step_gradient_norms(layer: torch.nn.Module, length: int, batch: int = 16, seed: int = 0) -> np.ndarray:
     """How much the loss at the last step depends on each input: ||dL/dx_t|| / sqrt(N) for t = 1..length,
-    L = the sum of the last step's outputs, x random normal (length, batch, input_size)."""
+    L = the sum of the last step's outputs, x random normal (length, batch, input_size) (given batch first to a
+    batch_first layer; float64 unless the layer's weights are float32)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(length, batch, layer.input_size, generator=g, dtype=torch.float64, requires_grad=True)
-    output, _ = layer(x)
-    output[-1].sum().backward()
+    dtype = next(layer.parameters()).dtype
+    output, _ = layer(x.to(dtype).transpose(0, 1) if layer.batch_first else x.to(dtype))
+    (output[:, -1] if layer.batch_first else output[-1]).sum().backward()
     return (x.grad.norm(dim=(1, 2)) / batch ** 0.5).numpy()
 
 
@@ -115,10 +110,12 @@ def gradient_figure(curves: Mapping[str, np.ndarray], title: str = "") -> Figure
 
 
 def gradient_view(length: int = 40, radius: float = 1.0, forget_bias: float = 0.0, hidden_size: int = 32) -> Figure:
-    """The widget: a tanh RNN with W_hh scaled to spectral radius ``radius`` against an LSTM whose forget gate
-    starts at sigmoid(forget_bias), both untrained, same inputs."""
+    """The widget: a tanh RNN with W_hh scaled to spectral radius ``radius`` against an LSTM whose forget gate's
+    bias is ``forget_bias`` (``sequences.set_forget_bias``: the gate starts near sigmoid(forget_bias)), both
+    untrained, same inputs."""
     rnn = set_spectral_radius(torch_layer("RNN", 8, hidden_size), radius)
-    lstm = open_forget_gate(torch_layer("LSTM", 8, hidden_size), forget_bias)
+    lstm = torch_layer("LSTM", 8, hidden_size)
+    sequences.set_forget_bias(lstm, forget_bias)
     curves = {f"RNN, spectral radius {radius:g}": step_gradient_norms(rnn, length),
               f"LSTM, forget gate bias {forget_bias:+g}": step_gradient_norms(lstm, length)}
     first = {k: v[0] for k, v in curves.items()}
@@ -128,3 +125,68 @@ def gradient_view(length: int = 40, radius: float = 1.0, forget_bias: float = 0.
 def global_norm(grads: Sequence[torch.Tensor]) -> float:
     """sqrt of the sum of squares of every gradient entry: the norm clip_grad_norm_ compares with max_norm."""
     return float(torch.sqrt(sum((g ** 2).sum() for g in grads)))
+
+
+# ------------------------------------------------------------------ the trained networks
+
+CURVES_PATH = data.DATA_DIR / "sequence_curves.json"      # written by data/train_sequence_nets.py
+
+
+def training_curves() -> dict:
+    """The trained networks' curves: rows_* per epoch (train_loss, train_acc, val_acc), adding_* per logged step
+    (step, val_mse), reader per epoch."""
+    return json.loads(CURVES_PATH.read_text())
+
+
+def rows_curves_figure(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
+    """Validation accuracy after each epoch of the three row-by-row readers."""
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    for kind in ("rnn", "lstm", "gru"):
+        acc = curves[f"rows_{kind}"]["val_acc"]
+        ax.plot(np.arange(1, len(acc) + 1), acc, "o-", label=kind.upper())
+    ax.set(xlabel="epoch", ylabel="validation accuracy", title="digits read row by row (28 steps of 28 pixels)",
+           ylim=(0, 1))
+    ax.legend()
+    ax.grid(True, alpha=0.3)
+    return finish(fig)
+
+
+def adding_figure(curves: Mapping[str, Mapping[str, Sequence[float]]], lengths: Sequence[int]) -> Figure:
+    """Validation MSE against training step for the RNN and the LSTM at each delay, and the 'answer 1.0' line."""
+    fig, axes = plt.subplots(1, len(lengths), figsize=(4 * len(lengths), 3.2), sharey=True)
+    for ax, length in zip(axes, lengths):
+        for kind in ("rnn", "lstm"):
+            c = curves[f"adding_{kind}_{length}"]
+            ax.semilogy(c["step"], c["val_mse"], label=kind.upper())
+        ax.axhline(data.ADDING_BASELINE_MSE, color="k", linestyle="--", label="answer 1.0 (MSE 1/6)")
+        ax.set(title=f"T = {length}", xlabel="training step")
+    axes[0].set_ylabel("validation MSE")
+    axes[0].legend(fontsize=8)
+    return finish(fig)
+
+
+def adding_mse(model, inputs: np.ndarray, targets: np.ndarray) -> float:
+    """Mean squared error of a trained adding_net on (inputs (n, T, 2), targets (n,))."""
+    with torch.no_grad():
+        predictions = model(torch.as_tensor(inputs)).numpy()
+    return float(((predictions - targets) ** 2).mean())
+
+
+def read_strings(model, strips: np.ndarray, labels: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """The reader's digits for strips (n, 1, 28, 28 L): per-digit accuracy, whole-string accuracy, the digits."""
+    with torch.no_grad():
+        digits = model.predict(torch.as_tensor(strips)).numpy()
+    right = digits == labels
+    return float(right.mean()), float(right.all(axis=1).mean()), digits
+
+
+def strings_figure(strips: np.ndarray, labels: np.ndarray, digits: np.ndarray, n: int = 6) -> Figure:
+    """Strips with what the reader wrote under each (red where a digit is wrong)."""
+    fig, axes = plt.subplots(n, 1, figsize=(5, 1.0 * n))
+    for ax, strip, truth, written in zip(axes, strips, labels, digits):
+        ax.imshow(strip[0], cmap="gray", vmin=0, vmax=1)
+        ok = bool((truth == written).all())
+        ax.set_title("read: " + "".join(map(str, written)) + ("" if ok else f"   (true {''.join(map(str, truth))})"),
+                     fontsize=9, color="k" if ok else "C3")
+        ax.axis("off")
+    return finish(fig)

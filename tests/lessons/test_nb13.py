@@ -16,13 +16,15 @@ def test_parameter_count_is_torchs(kind, i, h, layers):
     assert nb13.parameter_count(kind, i, h, layers) == theirs
 
 
-def test_spectral_radius_and_forget_gate_are_set():
+def test_spectral_radius_is_set():
     rnn = nb13.set_spectral_radius(nb13.torch_layer("RNN", 4, 6), 2.5)
     assert torch.linalg.eigvals(rnn.weight_hh_l0).abs().max().item() == pytest.approx(2.5, rel=1e-12)
-    plain, opened = nb13.torch_layer("LSTM", 4, 6), nb13.open_forget_gate(nb13.torch_layer("LSTM", 4, 6), 3.0)
-    difference = (opened.bias_ih_l0 - plain.bias_ih_l0).detach()
-    assert torch.equal(difference[6:12], torch.full((6,), 3.0, dtype=torch.float64))
-    assert difference[:6].abs().max() == difference[12:].abs().max() == 0             # i, g, o untouched
+
+
+def test_step_gradient_norms_read_a_batch_first_layer_the_same_way():
+    seq_first = nb13.torch_layer("LSTM", 3, 4)
+    batch_first = nb13.torch_layer("LSTM", 3, 4, batch_first=True)
+    assert np.allclose(nb13.step_gradient_norms(seq_first, 7), nb13.step_gradient_norms(batch_first, 7), rtol=1e-12)
 
 
 def test_step_gradient_norms_are_the_input_gradient_of_the_last_steps_sum():
@@ -52,3 +54,32 @@ def test_figures():
     assert isinstance(nb13.unrolled_figure(3), Figure)
     fig = nb13.gradient_view(length=10, radius=0.5, forget_bias=2.0, hidden_size=4)
     assert len(fig.axes[0].lines) == 2 and "step 1 gets" in fig.axes[0].get_title()
+
+
+def test_training_curves_hold_every_trained_network():
+    from course_lib import sequences
+    curves = nb13.training_curves()
+    assert set(curves) == set(sequences.SEQUENCE_NETS)
+    assert len(nb13.rows_curves_figure(curves).axes[0].lines) == 3
+    assert len(nb13.adding_figure(curves, sequences.ADDING_LENGTHS).axes) == len(sequences.ADDING_LENGTHS)
+
+
+def test_adding_mse_is_the_mean_squared_error_of_the_nets_answers():
+    from course_lib import data, sequences
+    net = sequences.adding_net("rnn", hidden_size=4)
+    x, y = data.adding_task(20, 6, seed=3)
+    with torch.no_grad():
+        answers = net(torch.from_numpy(x)).numpy()
+    assert nb13.adding_mse(net, x, y) == pytest.approx(((answers - y) ** 2).mean(), rel=1e-12)
+
+
+def test_read_strings_scores_digits_and_whole_strings():
+    from course_lib import data, sequences
+    torch.manual_seed(0)
+    reader = sequences.digit_string_reader(length=2, hidden_size=8)
+    strips, labels = data.digit_strings("validation", 5, length=2, seed=0)
+    per_digit, whole, digits = nb13.read_strings(reader, strips, labels)
+    assert digits.shape == labels.shape and per_digit == (digits == labels).mean()
+    assert whole == (digits == labels).all(axis=1).mean() and whole <= per_digit
+    fig = nb13.strings_figure(strips, labels, digits, n=3)
+    assert len(fig.axes) == 3 and fig.axes[0].get_title().startswith("read: ")
