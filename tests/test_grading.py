@@ -119,3 +119,11 @@ def test_the_csv_has_a_row_per_learner_and_exercise(graded):
     assert [(r["learner"], r["exercise"]) for r in rows] == [(who, key) for who in ("learner", "solved", "wrong")
                                                               for key in KEYS]
     assert "9 grades written to" in printed
+
+
+def test_the_command_refuses_bad_input_with_exit_status_2(tmp_path, capsys):
+    assert main(["grade", str(tmp_path / "nowhere")]) == 2
+    assert "no folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:                             # argparse: usage, the reason, status 2
+        main(["grade", str(tmp_path), "--timeout", "soon"])
+    assert stopped.value.code == 2 and "--timeout takes a number of seconds" in capsys.readouterr().err

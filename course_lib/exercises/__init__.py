@@ -5,7 +5,8 @@ function on hidden test inputs against the reference and raises ``ExerciseFailed
 precise message (which entries, which shapes, a hint) when something is off.
 
 Instructors make learner copies (solutions replaced by stubs) with
-``python -m course_lib.exercises blank notebooks/ learner/``.
+``python -m course_lib.exercises blank notebooks/ learner/``, and grade what learners hand in with
+``python -m course_lib.exercises grade DIR`` (``grading.py``: each notebook in a fresh kernel, every check() recorded).
 """
 from __future__ import annotations
 

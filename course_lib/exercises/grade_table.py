@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 from .grading import PASSED, Grade, Report
@@ -10,9 +11,13 @@ SHORT = 110                                     # characters of a reason the tab
 CSV_FIELDS = ("learner", "notebook", "exercise", "outcome", "detail")
 
 
+INPUTS = re.compile(r"^for inputs \((?:[^()]|\([^()]*\))*\), ")   # "for inputs (array(8, 4), 3), ": in the CSV
+
+
 def short(detail: str, key: str = "") -> str:
-    """A reason on one line of at most SHORT characters, without the exercise's name the checker puts first."""
-    line = detail.removeprefix(f"{key}: ").strip().splitlines()[0] if detail.strip() else ""
+    """A reason on one line of at most SHORT characters, without the exercise's name the checker puts first and
+    without the inputs it names."""
+    line = INPUTS.sub("", detail.removeprefix(f"{key}: ").strip().splitlines()[0]) if detail.strip() else ""
     return line if len(line) <= SHORT else line[:SHORT - 3] + "..."
 
 

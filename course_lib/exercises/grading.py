@@ -29,6 +29,7 @@ from .checking import GRADE_RECORD
 PASSED, FAILED, NOT_ATTEMPTED, NOT_REACHED, MISSING = "passed", "failed", "not attempted", "not reached", "missing"
 CHECK_CALL = re.compile(r"""check\(\s*["']([0-9]{2}\.\w+)["']""")
 TIMED_OUT = "CellTimeout"                       # the error name nbclient reports for an interrupted cell
+DIED = "DeadKernel"                             # ours, for a cell during which the kernel died
 PROBE_SECONDS = 10                              # how long an interrupted kernel gets to answer again
 # The course's own import (torch: 5-10 s) runs before the learner's cells, outside their per-cell limit.
 WARM_UP = "import course_lib.exercises as _grade_warm_up\ndel _grade_warm_up"
@@ -125,6 +126,9 @@ def run_notebook(nb, folder: Path, cell_timeout: float, notebook_timeout: float)
     client = NotebookClient(nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
                             resources={"metadata": {"path": str(folder)}}, on_cell_error=on_error,
                             shutdown_kernel="immediate", log=_QUIET)
+    # No stand-in for ipywidgets' Output widget (interact's): its replies to the kernel stalled the cell until its
+    # timeout (jupyter/nbclient#312: 120 s lost per interact cell). Grading needs no widget state.
+    client.widget_registry = {}
     with tempfile.TemporaryDirectory(prefix="grade_") as scratch:
         record = Path(scratch) / "checks.jsonl"
         deadline = time.monotonic() + notebook_timeout
@@ -146,7 +150,7 @@ def _execute(client, cell, index: int, seconds: float, errors: dict) -> None:
     try:
         client.execute_cell(cell, index)
     except DeadKernelError:
-        errors[index] = ("DeadKernel", "made the kernel die (out of memory? os._exit? a crash in C code?)")
+        errors[index] = (DIED, "made the kernel die (out of memory? os._exit? a crash in C code?)")
 
 
 def _run_aside(client, code: str, seconds: float) -> tuple[str, str] | None:
@@ -179,10 +183,10 @@ def _run_cells(client, cells: list, errors: dict, cell_timeout: float, deadline:
             continue
         left = deadline - time.monotonic()
         if left <= 0:
-            return index, "the notebook's time limit ran out before it"
+            return index, f"the notebook's time limit ran out before {cell_name(cells, index)}"
         _execute(client, cell, index, min(cell_timeout, left), errors)
         name = errors.get(index, ("", ""))[0]
-        if name == "DeadKernel":
+        if name == DIED:
             return index + 1, f"the kernel died in {cell_name(cells, index)}"
         if name == TIMED_OUT and _run_aside(client, "pass", PROBE_SECONDS) is not None:
             return index + 1, f"{cell_name(cells, index)} did not stop when interrupted"
@@ -209,18 +213,20 @@ def notebook_grades(learner: str, notebook: str, cells: list, run: Run) -> list[
 def _from_cell_error(name: str, value: str, where: str) -> tuple[str, str]:
     if name == "NotImplementedError":
         return NOT_ATTEMPTED, ""
-    if name in (TIMED_OUT, "DeadKernel"):
-        return FAILED, f"{where} {value}"
-    return FAILED, f"{where} raised {name}: {value}, before check() ran"
+    return FAILED, f"{_what_happened(name, value, where)}, before check() ran"
+
+
+def _what_happened(name: str, value: str, where: str) -> str:
+    return f"{where} {value}" if name in (TIMED_OUT, DIED) else f"{where} raised {name}: {value}".rstrip(": ")
 
 
 def other_cell_errors(cells: list, run: Run) -> list[str]:
     """The cells that raised and check no exercise (nor are tagged raises-exception, as the course's own
-    demonstrations of an error are): in a learner copy, each is a cell that needs an answer it lacks."""
+    demonstrations of an error are; a cell that killed the kernel is told where the notebook stopped): in a learner
+    copy, each is a cell that needs an answer it lacks."""
     checking = set(exercise_cells(cells).values())
-    return [f"{cell_name(cells, index)} raised {name}: {value}".rstrip(": ")
-            for index, (name, value) in sorted(run.errors.items())
-            if index >= 0 and index not in checking and "raises-exception" not in cells[index].metadata.get("tags", [])]
+    return [_what_happened(name, value, cell_name(cells, index)) for index, (name, value) in sorted(run.errors.items())
+            if index not in checking and name != DIED and "raises-exception" not in cells[index].metadata.get("tags", [])]
 
 
 @dataclass
@@ -260,10 +266,13 @@ def complete(grades: list[Grade], learners: list[str], unreadable: set = frozens
     exercise (the notebook's own order)."""
     found = {(g.learner, g.notebook, g.exercise): g for g in grades}
     exercises: dict[str, list[str]] = {}
+    previous: dict[tuple[str, str], str] = {}    # a key new to the columns goes after the learner's key before it
     for g in grades:
         keys = exercises.setdefault(g.notebook, [])
         if g.exercise not in keys:
-            keys.append(g.exercise)
+            before = previous.get((g.learner, g.notebook))
+            keys.insert(keys.index(before) + 1 if before else 0, g.exercise)
+        previous[g.learner, g.notebook] = g.exercise
     ran = {(g.learner, g.notebook) for g in grades}
 
     def why(learner: str, notebook: str, key: str) -> str:
