@@ -110,7 +110,7 @@ def test_the_table_has_a_row_per_learner_and_the_reasons(graded):
     rows = {line.split()[0]: line.split() for line in table[1:4]}
     assert rows["solved"][-1] == "3/3" and rows["learner"][-1] == "0/3" and rows["wrong"][-1] == "1/3"
     assert "wrong  13.lstm_parameters  failed: cell 4" in printed
-    assert "wrong  13.rnn_step  failed: for inputs" in printed
+    assert "wrong  13.rnn_step  failed: 32 of 32 value(s) differ" in printed      # the inputs only in the CSV
 
 
 def test_the_csv_has_a_row_per_learner_and_exercise(graded):
@@ -127,3 +127,29 @@ def test_the_command_refuses_bad_input_with_exit_status_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:                             # argparse: usage, the reason, status 2
         main(["grade", str(tmp_path), "--timeout", "soon"])
     assert stopped.value.code == 2 and "--timeout takes a number of seconds" in capsys.readouterr().err
+
+
+def test_check_records_each_outcome_only_when_grade_asks(tmp_path, monkeypatch, capsys):
+    from course_lib.exercises import ExerciseFailed, check
+    from course_lib.exercises.checking import GRADE_RECORD
+
+    def stub(*args):
+        raise NotImplementedError("Exercise: replace this line with your answer")
+
+    right = lambda per_process, world_size, base_lr, base_batch: (                     # noqa: E731
+        per_process * world_size, base_lr * per_process * world_size / base_batch)
+    check("12.ddp_batch_and_lr", right)                                    # no variable set: nothing recorded
+    record = tmp_path / "checks.jsonl"
+    monkeypatch.setenv(GRADE_RECORD, str(record))
+    check("12.ddp_batch_and_lr", right)
+    for answer in (stub, lambda *args: (0, 0.0)):
+        with pytest.raises(ExerciseFailed):
+            check("12.ddp_batch_and_lr", answer)
+    with pytest.raises(KeyError):
+        check("12.ddp_batch_and_size", right)
+    said = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [(r["key"], r["outcome"]) for r in said] == [
+        ("12.ddp_batch_and_lr", PASSED), ("12.ddp_batch_and_lr", NOT_ATTEMPTED), ("12.ddp_batch_and_lr", FAILED),
+        ("12.ddp_batch_and_size", FAILED)]
+    assert said[2]["message"].startswith("12.ddp_batch_and_lr: ") and said[3]["message"].startswith("KeyError: No ")
+    assert capsys.readouterr().out.count("✔ 12.ddp_batch_and_lr: correct") == 2  # what the learner sees: unchanged

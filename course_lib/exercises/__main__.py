@@ -61,7 +61,8 @@ def csv_path(directory: Path, given: Path | None) -> Path:
     """Where the CSV goes, checked before any notebook runs (not after an hour of grading)."""
     path = given if given is not None else directory / "grades.csv"
     if path.is_dir():
-        raise IsADirectoryError(f"grade: --csv {str(path)!r} is a folder; give a file name, e.g. {path / 'grades.csv'}.")
+        raise IsADirectoryError(f"grade: --csv {str(path)!r} is a folder; give a file name, "
+                                f"e.g. {path / 'grades.csv'}.")
     if given is not None and not path.parent.is_dir():
         raise FileNotFoundError(f"grade: --csv {str(path)!r}: there is no folder {str(path.parent)!r} to write it in.")
     return path

@@ -226,7 +226,8 @@ def other_cell_errors(cells: list, run: Run) -> list[str]:
     copy, each is a cell that needs an answer it lacks."""
     checking = set(exercise_cells(cells).values())
     return [_what_happened(name, value, cell_name(cells, index)) for index, (name, value) in sorted(run.errors.items())
-            if index not in checking and name != DIED and "raises-exception" not in cells[index].metadata.get("tags", [])]
+            if index not in checking and name != DIED
+            and "raises-exception" not in cells[index].metadata.get("tags", [])]
 
 
 @dataclass
