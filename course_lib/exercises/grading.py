@@ -28,7 +28,7 @@ from .checking import GRADE_RECORD
 
 PASSED, FAILED, NOT_ATTEMPTED, NOT_REACHED, MISSING = "passed", "failed", "not attempted", "not reached", "missing"
 CHECK_CALL = re.compile(r"""check\(\s*["']([0-9]{2}\.\w+)["']""")
-TIMED_OUT = "CellTimeout"                       # the error name nbclient reports for an interrupted cell
+TIMED_OUT = "CellTimeout"                       # ours, given to nbclient for a cell interrupted at its timeout
 DIED = "DeadKernel"                             # ours, for a cell during which the kernel died
 PROBE_SECONDS = 10                              # how long an interrupted kernel gets to answer again
 # The course's own import (torch: 5-10 s) runs before the learner's cells, outside their per-cell limit.
