@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test ddp-check unit notebooks benchmark gpu-check learner-copies clean
+.PHONY: lab test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies clean
 
 # Create .venv and install course_lib (editable) with everything the notebooks and tests need.
 # uv is used when it installs (about 20 s); otherwise plain pip (slower, same result).
@@ -58,6 +58,14 @@ gpu-check: $(STAMP)
 # Learner copies: every solution block replaced by a stub that raises NotImplementedError.
 learner-copies: $(STAMP)
 	$(BIN)/python -m course_lib.exercises blank notebooks learner
+
+# The learner copies, graded: each runs top to bottom in a fresh kernel, and this fails unless every exercise is
+# "not attempted" and no other cell raised. Every notebook runs once more (minutes, as long as make notebooks), so it
+# is not part of make test.
+grade-learner-copies: $(STAMP)
+	@copies=$$(mktemp -d) && $(BIN)/python -m course_lib.exercises blank notebooks $$copies/learner-copy >/dev/null && \
+	$(ONE_THREAD) $(BIN)/python -m course_lib.exercises grade $$copies --expect-not-attempted; \
+	status=$$?; rm -rf $$copies; exit $$status
 
 clean:
 	rm -rf $(VENV) learner .pytest_cache

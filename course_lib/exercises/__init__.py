@@ -5,14 +5,15 @@ function on hidden test inputs against the reference and raises ``ExerciseFailed
 precise message (which entries, which shapes, a hint) when something is off.
 
 Instructors make learner copies (solutions replaced by stubs) with
-``python -m course_lib.exercises blank notebooks/ learner/``.
+``python -m course_lib.exercises blank notebooks/ learner/``, and grade what learners hand in with
+``python -m course_lib.exercises grade DIR`` (``grading.py``: each notebook in a fresh kernel, every check() recorded).
 """
 from __future__ import annotations
 
 import difflib
 
 from . import nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10, nb11, nb12, nb13
-from .checking import Exercise, ExerciseFailed, run_check
+from .checking import Exercise, ExerciseFailed, record_outcome, run_check
 from .notebook_tools import blank_notebook, blank_source
 
 EXERCISES: dict[str, Exercise] = {ex.key: ex for m in (nb00, nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08, nb09, nb10,
@@ -38,7 +39,13 @@ def _exercise(key: str) -> Exercise:
 def check(key: str, answer) -> None:
     """Check ``answer`` for exercise ``key``; print a tick, or raise ExerciseFailed explaining what is off."""
     __tracebackhide__ = True                    # in a notebook, the traceback ends at the learner's call
-    print(run_check(_exercise(key), answer))
+    try:
+        message = run_check(_exercise(key), answer)
+    except Exception as error:
+        record_outcome(key, error)              # only under `grade` (course_lib.exercises.grading)
+        raise
+    record_outcome(key, None)
+    print(message)
 
 
 def show(key: str) -> None:

@@ -8,6 +8,8 @@ other arguments than the checker passes, or raises (its own line is shown, not t
 from __future__ import annotations
 
 import inspect
+import json
+import os
 import re
 import sysconfig
 import traceback
@@ -21,7 +23,10 @@ import numpy as np
 
 
 class ExerciseFailed(AssertionError):
-    """The answer is not right yet; the message says which part and gives a hint."""
+    """The answer is not right yet; the message says which part and gives a hint. ``not_attempted``: the answer is
+    still the learner copy's stub (it raised NotImplementedError)."""
+
+    not_attempted = False
 
 
 @dataclass
@@ -381,8 +386,10 @@ def _run_answer(ex: Exercise, answer: Callable, args: tuple):
     try:
         got = answer(*_copies(args))
     except NotImplementedError:
-        raise ExerciseFailed(f"{ex.key}: not attempted yet — {ex.task}\nHint: {ex.hint}\nReplace the stub line "
-                             "`raise NotImplementedError(...)` with your code, then run the cell again.") from None
+        stub = ExerciseFailed(f"{ex.key}: not attempted yet — {ex.task}\nHint: {ex.hint}\nReplace the stub line "
+                              "`raise NotImplementedError(...)` with your code, then run the cell again.")
+        stub.not_attempted = True
+        raise stub from None
     except ExerciseFailed:
         raise
     except Exception as err:                    # the learner's bug: show it to them, at their line
@@ -439,3 +446,26 @@ def run_check(ex: Exercise, answer) -> str:
     if not args:                                # a question without inputs (11.output_for_reconstruction)
         return f"✔ {ex.key}: correct."
     return f"✔ {ex.key}: correct on {ex.trials} hidden test inputs (the same ones on every run)."
+
+
+# ------------------------------------------------------------------ what `grade` collects
+
+GRADE_RECORD = "COURSE_GRADE_RECORD"     # set by `python -m course_lib.exercises grade` in the kernels it starts
+
+
+def record_outcome(key, error: BaseException | None) -> None:
+    """Where the environment variable GRADE_RECORD names a file (only under ``grade``), append one JSON line for one
+    check(): {"key", "outcome": "passed" | "failed" | "not attempted", "message"}. Elsewhere it does nothing."""
+    path = os.environ.get(GRADE_RECORD)
+    if not path:
+        return
+    if error is None:
+        outcome, message = "passed", ""
+    elif getattr(error, "not_attempted", False):
+        outcome, message = "not attempted", ""
+    else:
+        said = error.args[0] if len(error.args) == 1 and isinstance(error.args[0], str) else str(error)
+        outcome = "failed"
+        message = said if isinstance(error, ExerciseFailed) else f"{type(error).__name__}: {said}"
+    with open(path, "a", encoding="utf-8") as file:
+        file.write(json.dumps({"key": str(key), "outcome": outcome, "message": message}) + "\n")
