@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from course_lib import exercises
+from course_lib.exercises import EXERCISES
 from course_lib.exercises.checking import Exercise, ExerciseFailed, run_check
 from course_lib.exercises.notebook_tools import BEGIN, blank_notebook, blank_source
 
@@ -89,6 +90,14 @@ def test_stub_is_reported_as_not_attempted():
         raise NotImplementedError
     with pytest.raises(ExerciseFailed, match="not attempted yet — Write relu.\nHint: np.maximum"):
         run_check(RELU, stub)
+
+
+@pytest.mark.parametrize("key", [key for key, ex in EXERCISES.items() if ex.expected is None])
+def test_every_function_exercise_reports_the_learner_copys_stub_as_not_attempted(key):
+    def stub(*args):
+        raise NotImplementedError("Exercise: replace this line with your answer")
+    with pytest.raises(ExerciseFailed, match=f"{re.escape(key)}: not attempted yet"):
+        run_check(EXERCISES[key], stub)
 
 
 def test_value_exercise():
