@@ -8,6 +8,7 @@ formats of mixed precision, the data pipeline's speed, and the DDP script's resu
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import subprocess
@@ -68,7 +69,8 @@ class StepCounts(NamedTuple):
 
 
 def step_counts(model: torch.nn.Module, batch_size: int, image_shape: Sequence[int] = (1, 28, 28)) -> StepCounts:
-    """Count one SGD training step of a copy-free ``model`` on a random batch (batch_size, *image_shape).
+    """Count one SGD training step of ``model`` on a random batch (batch_size, *image_shape); its .grad is left
+    cleared.
 
     operations: tensor operations dispatched (about one kernel launch each on a GPU); flops: as
     ``torch.utils.flop_counter`` counts them (2 per multiply-add, convolutions and matrix products only).
@@ -122,12 +124,14 @@ def results_header(record: Optional[dict]) -> str:
             f"by {record['script']} at {record['created']}.")
 
 
+ROW_DEFAULTS = {"autocast": None, "channels_last": False}    # what a row without the field was measured with
+
+
 def rows_where(record: Optional[dict], **match) -> list[dict]:
-    """The rows of a results record whose fields equal ``match`` (a missing field counts as None/False)."""
+    """The rows of a results record whose fields equal ``match`` (a missing field counts as its ROW_DEFAULTS value)."""
     if record is None:
         return []
-    return [r for r in record["rows"] if all(r.get(k, None if k != "channels_last" else False) == v
-                                             for k, v in match.items())]
+    return [r for r in record["rows"] if all(r.get(k, ROW_DEFAULTS.get(k)) == v for k, v in match.items())]
 
 
 # ------------------------------------------------------------------ memory
@@ -230,7 +234,6 @@ FORMAT_HEADERS = ["format", "bits", "exponent", "mantissa", "eps", "largest", "s
 
 def accuracy_in(model: torch.nn.Module, x: np.ndarray, y: np.ndarray, dtype: torch.dtype) -> tuple[float, np.ndarray]:
     """Accuracy of a copy of ``model`` with its weights and inputs in ``dtype``, and its predictions."""
-    import copy
     low = copy.deepcopy(model).to(dtype).eval()
     with torch.no_grad():
         predictions = low(torch.as_tensor(x).to(dtype)).float().argmax(1).numpy()
