@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@if $(BIN)/python -m pip install --quiet uv; then \
-		$(BIN)/uv pip install --compile-bytecode --python $(BIN)/python -e '.[lab,test]'; \
+		$(BIN)/uv pip install --compile-bytecode --python $(BIN)/python -e '.[lab,test,browser]'; \
 	else \
-		$(BIN)/python -m pip install -e '.[lab,test]'; \
+		$(BIN)/python -m pip install -e '.[lab,test,browser]'; \
 	fi
 	touch $(STAMP)
 
