@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies clean
+.PHONY: lab test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies slides clean
 
 # Create .venv and install course_lib (editable) with everything the notebooks and tests need.
 # uv is used when it installs (about 20 s); otherwise plain pip (slower, same result).
@@ -67,5 +67,20 @@ grade-learner-copies: $(STAMP)
 	$(ONE_THREAD) $(BIN)/python -m course_lib.exercises grade $$copies --expect-not-attempted; \
 	status=$$?; rm -rf $$copies; exit $$status
 
+# Offline slide decks: slides/NN_name.slides.html for every notebook, executed (the widgets keep their state), with
+# reveal.js, MathJax, jQuery, RequireJS and the widget manager loaded from slides/node_modules (npm ci, from
+# slides/package-lock.json), never a CDN: copy the slides/ folder to a USB stick and the decks work with no network.
+# SLIDES_FROM=notebooks/03_*.ipynb builds some only. Two notebooks at a time, one thread each.
+SLIDES_FROM   ?= $(wildcard notebooks/[0-9][0-9]_*.ipynb)
+SLIDE_ASSETS  := slides/node_modules/.package-lock.json
+
+$(SLIDE_ASSETS): slides/package-lock.json
+	@command -v npm >/dev/null || { echo "make slides needs npm (Node.js): apt-get install npm, or nodejs.org"; exit 1; }
+	npm ci --prefix slides --no-audit --no-fund --ignore-scripts
+
+slides: $(STAMP) $(SLIDE_ASSETS)
+	printf '%s\n' $(SLIDES_FROM) | $(ONE_THREAD) xargs -P 2 -I{} \
+		$(BIN)/jupyter nbconvert --config slides/nbconvert_config.py --to slides --execute --output-dir slides {}
+
 clean:
-	rm -rf $(VENV) learner .pytest_cache
+	rm -rf $(VENV) learner .pytest_cache slides/node_modules slides/*.slides.html

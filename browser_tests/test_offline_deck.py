@@ -1,0 +1,105 @@
+"""The offline slide deck: built by `make slides`, opened from disk with every request outside slides/ blocked.
+
+A lecture room may have no network, so a deck must load reveal.js, MathJax and the widget manager from the files
+beside it. The test builds notebook 00's deck with the same make target an instructor runs, opens it in headless
+Chromium with a route that aborts any URL outside the slides folder, and checks that nothing was asked of the
+outside, no request failed, the slide count is what the notebook's slide metadata says, the maths rendered and
+the widgets drew.
+"""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
+DECK = ROOT / "slides" / "00_start_here.slides.html"
+
+
+def expected_slide_counts(notebook_path):
+    """(slides, subslides) nbconvert makes: the first shown cell opens a slide; 'slide' and 'subslide' open more.
+
+    A subslide here is every leaf <section>, so a slide with no subslides counts once in both.
+    """
+    cells = json.loads(notebook_path.read_text())["cells"]
+    kinds = [cell["metadata"].get("slideshow", {}).get("slide_type", "-") for cell in cells]
+    shown = [kind for kind in kinds if kind not in ("skip", "notes")]
+    after_first = shown[1:]
+    slides = 1 + after_first.count("slide")
+    return slides, slides + after_first.count("subslide")
+
+
+@pytest.fixture(scope="module")
+def deck():
+    """Notebook 00's deck, built now by `make slides` (executed: minutes on two cores)."""
+    env = dict(os.environ, MAKEFLAGS="")
+    subprocess.run(["make", "-s", "slides", f"SLIDES_FROM={NOTEBOOK.relative_to(ROOT)}"],
+                   cwd=ROOT, env=env, check=True, timeout=900)
+    return DECK
+
+
+@pytest.fixture(scope="module")
+def opened_deck(deck, chromium):
+    """The deck opened from disk; what it asked of the outside, what failed and what its page logged as errors."""
+    inside = deck.parent.as_uri() + "/"
+    seen = {"outside": [], "failed": [], "errors": []}
+
+    def only_local(route):
+        url = route.request.url
+        if url.startswith(inside) or url.startswith("data:"):
+            route.continue_()
+        else:
+            seen["outside"].append(url)
+            route.abort()
+
+    page = chromium.new_page()
+    page.route("**/*", only_local)
+    page.on("requestfailed", lambda request: seen["failed"].append(f"{request.url}: {request.failure}"))
+    page.on("pageerror", lambda error: seen["errors"].append(str(error)))
+    page.on("console", lambda message: message.type == "error" and seen["errors"].append(message.text))
+    page.goto(deck.as_uri())
+    page.wait_for_selector(".reveal.ready", state="attached", timeout=60_000)
+    page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue.running === 0"
+                           " && MathJax.Hub.queue.pending === 0", timeout=60_000)
+    page.wait_for_selector(".jupyter-widgets", state="attached", timeout=60_000)
+    yield page, seen
+    page.close()
+
+
+def test_nothing_outside_the_slides_folder_was_requested(opened_deck):
+    _, seen = opened_deck
+    assert seen["outside"] == [], f"the deck asked the network for {seen['outside']}: serve it from slides/node_modules"
+
+
+def test_no_request_failed_and_no_script_error(opened_deck):
+    _, seen = opened_deck
+    assert seen["failed"] == [], f"requests failed: {seen['failed']}"
+    assert seen["errors"] == [], f"the page logged errors: {seen['errors']}"
+
+
+def test_slide_count_matches_the_notebook_metadata(opened_deck):
+    page, _ = opened_deck
+    slides, subslides = expected_slide_counts(NOTEBOOK)
+    shown_slides = page.locator(".reveal .slides > section").count()
+    leaf_sections = page.evaluate("document.querySelectorAll('.reveal .slides section:not(:has(section))').length")
+    assert (shown_slides, leaf_sections) == (slides, subslides), (
+        f"the deck has {shown_slides} slides and {leaf_sections} subslides; notebook 00's slide metadata says "
+        f"{slides} and {subslides}")
+    assert subslides > 5, "a lecture deck of fewer than six slides: is the slide metadata there?"
+
+
+def test_every_formula_was_typeset(opened_deck):
+    page, _ = opened_deck
+    formulas = page.locator('script[type^="math/tex"]').count()
+    typeset = page.locator(".MathJax_CHTML").count()
+    failed = page.locator(".MathJax_Error, .mjx-merror").count()
+    assert formulas > 0, "no formula found: MathJax did not run on the deck"
+    assert (typeset, failed) == (formulas, 0), f"{formulas} formulas, {typeset} typeset, {failed} errors"
+
+
+def test_the_widgets_drew_from_their_saved_state(opened_deck):
+    page, _ = opened_deck
+    assert page.locator(".jupyter-widgets").count() > 0
+    assert page.get_by_text("Error displaying widget").count() == 0
