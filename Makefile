@@ -4,22 +4,45 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies slides clean
+.PHONY: lab test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies slides upgrade lock-check clean
 
-# Create .venv and install course_lib (editable) with everything the notebooks and tests need.
-# uv is used when it installs (about 20 s); otherwise plain pip (slower, same result).
-# --compile-bytecode writes the .pyc files once, at install (pip does it by default; uv does not): where
-# PYTHONDONTWRITEBYTECODE is set, as on CI machines, every kernel and test worker would otherwise compile
-# torch's Python sources again on import, about 4 s of every notebook's first cell.
-$(STAMP): pyproject.toml
+# Create .venv and install exactly the versions in uv.lock: course_lib (editable) with everything the notebooks,
+# tests, slides and browser test need, so a class installs in week 10 what CI tested in week 1.
+# uv (pinned: the version that wrote the lock) is used when it installs (about 20 s); otherwise plain pip installs
+# requirements-lock.txt, the lock's export with every file's sha256 (slower, same versions).
+# --inexact: leave pip and uv themselves in .venv. --compile-bytecode writes the .pyc files once, at install (pip
+# does it by default; uv does not): where PYTHONDONTWRITEBYTECODE is set, as on CI machines, every kernel and test
+# worker would otherwise compile torch's Python sources again on import, about 4 s of every notebook's first cell.
+UV_VERSION := 0.13.9
+UV_SYNC    := $(BIN)/uv sync --frozen --inexact --all-extras --compile-bytecode --python $(BIN)/python
+LOCK_EXPORT := $(BIN)/uv export --frozen --all-extras --no-emit-project --no-header --format requirements-txt
+
+$(STAMP): pyproject.toml uv.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	@if $(BIN)/python -m pip install --quiet uv; then \
-		$(BIN)/uv pip install --compile-bytecode --python $(BIN)/python -e '.[lab,test,browser]'; \
+	@if $(BIN)/python -m pip install --quiet uv==$(UV_VERSION); then \
+		$(UV_SYNC); \
 	else \
-		$(BIN)/python -m pip install -e '.[lab,test,browser]'; \
+		$(BIN)/python -m pip install --require-hashes -r requirements-lock.txt && \
+		$(BIN)/python -m pip install --no-deps -e .; \
 	fi
 	touch $(STAMP)
+
+# Move the whole stack to the newest releases pyproject.toml allows, in one deliberate step: re-resolve uv.lock
+# (uv prints every package that moved: "Updated numpy v2.4.6 -> v2.4.7"), export requirements-lock.txt, install it,
+# and run every test. Commit the two lock files only if the tests pass.
+upgrade: $(STAMP)
+	$(BIN)/uv lock --upgrade
+	$(LOCK_EXPORT) --quiet -o requirements-lock.txt
+	$(UV_SYNC)
+	$(MAKE) test
+
+# The lock agrees with pyproject.toml, and requirements-lock.txt is its export (CI runs this).
+lock-check: $(STAMP)
+	$(BIN)/uv lock --check
+	@$(LOCK_EXPORT) --quiet | diff -q - requirements-lock.txt >/dev/null || \
+		{ echo "requirements-lock.txt is not the export of uv.lock: run make upgrade (or uv export, see Makefile)"; exit 1; }
+	@echo "uv.lock matches pyproject.toml; requirements-lock.txt is its export"
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb $(if $(filter 0,$(shell id -u)),--allow-root,)
