@@ -9,7 +9,9 @@ Each cell's ``metadata.slideshow.slide_type`` says where it goes in the deck. Th
   failure; the library's message that explains the mistake is what the slide is for);
 - no (sub)slide shows more than MAX_CODE_LINES lines of code, counting its fragments: a longer cell is skipped,
   and the markdown before it says what it does;
-- a deck has at least MIN_SLIDES slides.
+- a deck has at least MIN_SLIDES slides;
+- the notebook's ``metadata.rise.scroll`` is true, so a tall slide scrolls in jupyterlab-rise instead of being cut
+  off (make slides sets the same for the offline decks).
 A learner running the notebook sees none of it: nothing here touches a cell's source, tags or outputs.
 """
 import json
@@ -123,3 +125,11 @@ def test_a_deck_has_slides(path):
     count = sum(slide_type(cell) == "slide" for cell in cells(path))
     assert count >= MIN_SLIDES, (
         f"{path.name} has {count} slides: the title and each '## N.' section start one (at least {MIN_SLIDES})")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_tall_slides_scroll_in_rise(path):
+    rise = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("rise", {})
+    assert rise.get("scroll") is True, (
+        f"{path.name}: set the notebook's metadata.rise to {{\"scroll\": true}} (Edit > Notebook metadata), or a "
+        "slide taller than the screen is cut off in jupyterlab-rise")
