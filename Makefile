@@ -98,6 +98,7 @@ SLIDES_FROM   ?= $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 SLIDE_ASSETS  := slides/node_modules/.package-lock.json
 
 $(SLIDE_ASSETS): slides/package-lock.json
+	@command -v npm >/dev/null || [ "$$(id -u)" != 0 ] || { apt-get update -qq && apt-get install -y -qq npm; }
 	@command -v npm >/dev/null || { echo "make slides needs npm (Node.js): apt-get install npm, or nodejs.org"; exit 1; }
 	npm ci --prefix slides --no-audit --no-fund --ignore-scripts
 
