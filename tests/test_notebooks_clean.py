@@ -120,6 +120,15 @@ def test_solution_markers_pair_up_and_blank_cleanly(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_checked_exercise_per_cell(path):
+    """In a learner copy the first check() raises 'not attempted', so a second check() in the same cell would never
+    run and grade would report that exercise as failed instead of not attempted."""
+    for i, c in enumerate(cells(path)):
+        checked = re.findall(r'^check\(\s*"([^"]+)"', source(c), flags=re.M) if c["cell_type"] == "code" else []
+        assert len(checked) <= 1, f"{path.name} cell {i} checks {checked}: give each exercise a cell of its own"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_widget_cells_are_tagged(path):
     for i, c in enumerate(cells(path)):
         if c["cell_type"] == "code" and "interact(" in source(c):
