@@ -104,7 +104,7 @@ $(SLIDE_ASSETS): slides/package-lock.json
 
 slides: $(STAMP) $(SLIDE_ASSETS)
 	printf '%s\n' $(SLIDES_FROM) | $(ONE_THREAD) xargs -P 2 -I{} \
-		$(BIN)/jupyter nbconvert --config slides/nbconvert_config.py --to slides --execute --output-dir slides {}
+		$(BIN)/jupyter nbconvert --config slides/nbconvert_config.py --to slides --output-dir slides {}
 
 clean:
 	rm -rf $(VENV) learner .pytest_cache slides/node_modules slides/*.slides.html

@@ -3,6 +3,22 @@
 Every URL is relative to the deck (slides/NN_name.slides.html), into node_modules/ that `npm ci` fills from
 package-lock.json, so the folder works from a USB stick in a lecture room with no network.
 """
+from nbconvert.preprocessors import ExecutePreprocessor
+
+
+class ExecuteKeepingWidgetState(ExecutePreprocessor):
+    """nbconvert's executor without its stand-in for ipywidgets' Output widget.
+
+    The stand-in's replies to the kernel stall every interact cell until the cell timeout (jupyter/nbclient#312).
+    Without it the widgets' state is still recorded (the deck draws the sliders from it) and an interact's
+    first figure lands in the cell's outputs, where the deck shows it under its sliders.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget_registry = {}
+
+
 c = get_config()  # noqa: F821 (nbconvert's config loader defines it)
 
 ASSETS = "node_modules"
@@ -18,5 +34,7 @@ c.SlidesExporter.widget_renderer_url = f"{ASSETS}/@jupyter-widgets/html-manager/
 c.SlidesExporter.exclude_input_prompt = True
 c.SlidesExporter.exclude_output_prompt = True
 
-c.ExecutePreprocessor.timeout = 600
-c.ExecutePreprocessor.store_widget_state = True  # the widgets' last state, so the deck shows them
+c.SlidesExporter.preprocessors = [ExecuteKeepingWidgetState]
+c.ExecuteKeepingWidgetState.enabled = True
+c.ExecuteKeepingWidgetState.timeout = 600
+c.ExecuteKeepingWidgetState.store_widget_state = True  # the widgets' last state, so the deck shows them
