@@ -10,6 +10,7 @@ shows it by leaving it as the cell's last expression, or with ``display(fig)`` i
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Optional, Sequence, Union
 
 import matplotlib.pyplot as plt
@@ -27,6 +28,19 @@ def finish(fig: Figure) -> Figure:
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def animation_html(anim) -> str:
+    """A matplotlib animation as HTML (``anim.to_jshtml()``) that fetches nothing from the network.
+
+    matplotlib's player links Font Awesome 4.4 from a CDN for its buttons' icons. JupyterLab and the offline decks
+    already carry Font Awesome (ipywidgets ships it), so the link is dropped: with no network it could only fail.
+    Show it with ``IPython.display.HTML(animation_html(anim))``.
+    """
+    return _CDN_LINK.sub("", anim.to_jshtml())
+
+
+_CDN_LINK = re.compile(r"<link[^>]*href=\"https?://[^\"]*\"[^>]*>\s*")
 
 
 def image_grid(images: Sequence[np.ndarray], titles: Optional[Sequence[str]] = None, cols: int = 8,

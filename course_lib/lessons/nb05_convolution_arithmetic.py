@@ -24,7 +24,7 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
 from .. import conv_arithmetic as ca
-from ..plots import finish, image_grid
+from ..plots import animation_html, finish, image_grid
 from ..scratch import functional as sf
 from ..scratch.functional import im2col
 
@@ -245,8 +245,8 @@ def transposed_frame_strip(size: int, kernel_size: int, stride: int = 1, padding
 
 def animate_conv(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
                  interval: int = 700) -> FuncAnimation:
-    """The frame strip as an animation, one frame per output cell. Show it with
-    ``IPython.display.HTML(anim.to_jshtml())``. The figure is closed so that it is not drawn twice."""
+    """The frame strip as an animation, one frame per output cell (``conv_animation_html`` is the one a notebook
+    shows). The figure is closed so that it is not drawn twice."""
     frames = conv_frames(size, kernel_size, stride, padding, dilation)
     width, height = _panel_size(frames)
     fig, ax = plt.subplots(figsize=(1.4 * width, 1.4 * height))
@@ -260,6 +260,12 @@ def animate_conv(size: int, kernel_size: int, stride: int = 1, padding: int = 0,
     anim = FuncAnimation(fig, update, frames=frames.n_frames, interval=interval, blit=False)
     plt.close(fig)
     return anim
+
+
+def conv_animation_html(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+                        interval: int = 700) -> str:
+    """``animate_conv``'s animation as an HTML player that needs no network: ``HTML(conv_animation_html(7, 3))``."""
+    return animation_html(animate_conv(size, kernel_size, stride, padding, dilation, interval))
 
 
 # ---------------------------------------------------------------- the widget
@@ -484,7 +490,8 @@ def load_grace_hopper(downsample: int = 2) -> np.ndarray:
 
 __all__ = [
     "INPUT", "PADDING", "INSERTED", "ConvFrames", "conv_frames", "transposed_frames", "default_steps",
-    "draw_frame", "frame_strip", "transposed_frame_strip", "animate_conv", "arithmetic_text",
+    "draw_frame", "frame_strip", "transposed_frame_strip", "animate_conv", "conv_animation_html",
+    "arithmetic_text",
     "explore_conv", "plot_multichannel", "plot_connectivity", "plot_images",
     "plot_im2col", "plot_speed", "load_grace_hopper",
 ]

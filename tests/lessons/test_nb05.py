@@ -130,6 +130,13 @@ def test_animation_has_one_frame_per_output_cell():
     assert "<script" in html and html.count("data:image/png") == 9
 
 
+def test_the_animation_player_fetches_nothing_from_the_network():
+    assert "https://" in cv.animate_conv(4, 3).to_jshtml()           # matplotlib's own links Font Awesome's CDN
+    html = cv.conv_animation_html(4, 3)
+    assert "<script" in html and html.count("data:image/png") == 4
+    assert "<link" not in html and "http://" not in html and "https://" not in html
+
+
 def test_multichannel_figure_shows_torchs_outputs():
     rng = np.random.default_rng(2)
     x = rng.integers(0, 3, (3, 5, 5)).astype(float)
