@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies clean
+.PHONY: lab test browser-test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies clean
 
 # Create .venv and install course_lib (editable) with everything the notebooks and tests need.
 # uv is used when it installs (about 20 s); otherwise plain pip (slower, same result).
@@ -33,6 +33,17 @@ ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 # include the data-parallel check below (tests/test_distributed.py launches the same torchrun command).
 test: $(STAMP)
 	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks tests
+
+# Every notebook in a real JupyterLab page (browser_tests/): headless Debian chromium, driven by Playwright, runs each
+# notebook, checks its outputs and widgets and moves the first slider of each interact; screenshots go to
+# browser-screenshots/. Debian's chromium is installed when missing, never a browser that Playwright downloads.
+browser-test: $(STAMP)
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "browser-test needs Debian's chromium, and only root can install it: sudo apt-get install chromium"; \
+			exit 1; fi; \
+	fi
+	$(ONE_THREAD) $(BIN)/python -m pytest browser_tests
 
 # Data-parallel training (DDP) in two CPU processes talking through gloo, checked against one process trained on
 # the combined batches: gradients, losses and weights in float64; fails (and so does make test) past 1e-6.
@@ -68,4 +79,4 @@ grade-learner-copies: $(STAMP)
 	status=$$?; rm -rf $$copies; exit $$status
 
 clean:
-	rm -rf $(VENV) learner .pytest_cache
+	rm -rf $(VENV) learner .pytest_cache browser-screenshots
