@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
@@ -32,8 +33,6 @@ def chromium():
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's browser with  apt-get install chromium  "
                     "(make browser-test does it when run as root)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         # --no-sandbox: chromium refuses to start its sandbox as root, which is how CI runs.
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
@@ -112,7 +111,7 @@ def lab_command(port, token, root, workspaces, settings):
     """jupyter lab from this Python's environment, serving root on 127.0.0.1:port, fetching nothing from outside."""
     jupyter = Path(sys.executable).with_name("jupyter")
     command = [
-        str(jupyter), "lab", "--no-browser", f"--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+        str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
         f"--LabApp.workspaces_dir={workspaces}", f"--LabApp.user_settings_dir={settings}",
         "--LabApp.news_url=None",                      # no news feed fetched from jupyterlab.github.io
@@ -123,6 +122,13 @@ def lab_command(port, token, root, workspaces, settings):
     if os.geteuid() == 0:
         command.append("--allow-root")
     return command
+
+
+def write_user_settings(settings):
+    """Settings of a fresh JupyterLab that never asks to fetch news (its prompt would sit over every screenshot)."""
+    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
 
 def wait_until_answering(url, server, log, timeout_s=SERVER_START_TIMEOUT_S):
@@ -160,17 +166,17 @@ def lab(tmp_path_factory, committed_notebooks):
     """JupyterLab on a free loopback port, serving a copy of notebooks/ with a throw-away workspace and settings.
 
     JupyterLab autosaves outputs into the notebooks it runs, so it drives copies; the committed ones stay as
-    they are (test_committed_notebooks_untouched checks that).
+    they are (committed_notebooks checks that).
     """
     base = tmp_path_factory.mktemp("lab")
     root = base / "notebooks"
     shutil.copytree(NOTEBOOKS, root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     port, token = free_loopback_port(), secrets.token_hex(24)
     log = base / "jupyter-lab.log"
+    write_user_settings(base / "user-settings")
     command = lab_command(port, token, root, base / "workspaces", base / "user-settings")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     with log.open("w") as log_file:
-        server = subprocess.Popen(command, cwd=base, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        server = subprocess.Popen(command, cwd=base, stdout=log_file, stderr=subprocess.STDOUT,
                                   start_new_session=True)
     running = Lab(url=f"http://127.0.0.1:{port}", token=token, root=root)
     try:

@@ -5,6 +5,7 @@ The page is driven through JupyterLab's own app object (window.jupyterapp, expos
 commands run the notebook, its notebook model says which cells ran and which raised. The widgets are checked in
 the page itself, where a learner sees them.
 """
+import io
 import json
 import re
 import time
@@ -12,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +28,7 @@ OPEN_TIMEOUT_MS = 120_000            # page loaded and kernel started
 RUN_TIMEOUT_MS = 900_000             # Run All of one notebook (the slowest take 2-3 minutes on two busy cores)
 WIDGET_TIMEOUT_MS = 60_000           # widget views done loading after the run
 SLIDER_TIMEOUT_MS = 180_000          # an interact redrawn after its slider moved (some callbacks train a network)
-SCREENSHOT_MAX_HEIGHT = 16_000       # pixels: chromium's limit for one capture is about 16,384
+SCREENSHOT_STRIP_HEIGHT = 4_000     # pixels: the notebook is captured in strips this tall, then stitched
 
 PANEL = "window.jupyterapp.shell.currentWidget"
 
@@ -152,14 +154,20 @@ def settled_widget_views(page):
 
 
 def save_screenshot(page, stem):
-    """The whole notebook as it looks after the run: the page made as tall as the notebook (up to a limit)."""
+    """The whole notebook as it looks after the run, captured strip by strip down its scrolling area."""
     page.evaluate("() => window.jupyterapp.shell.collapseLeft()")     # the file browser: room for the notebook
-    height = min(page.evaluate(f"() => {NOTEBOOK_SCROLLER}.scrollHeight") + 200, SCREENSHOT_MAX_HEIGHT)
     viewport = page.viewport_size
-    page.set_viewport_size({"width": viewport["width"], "height": height})
-    page.evaluate(f"() => {{ {NOTEBOOK_SCROLLER}.scrollTop = 0; }}")   # Run All left it scrolled to the end
+    page.set_viewport_size({"width": viewport["width"], "height": SCREENSHOT_STRIP_HEIGHT})
+    box = page.evaluate(f"""() => {{ const r = {NOTEBOOK_SCROLLER}.getBoundingClientRect();
+        return {{x: r.x, y: r.y, width: r.width, height: r.height, total: {NOTEBOOK_SCROLLER}.scrollHeight}}; }}""")
+    clip = {key: box[key] for key in ("x", "y", "width", "height")}
+    scroll_to = f"(offset) => {{ {NOTEBOOK_SCROLLER}.scrollTop = offset; return {NOTEBOOK_SCROLLER}.scrollTop; }}"
+    notebook = Image.new("RGB", (round(box["width"]), box["total"]), "white")
+    for offset in range(0, box["total"], round(box["height"])):
+        top = page.evaluate(scroll_to, offset)   # the last strip stops at the bottom: paste it where it scrolled to
+        notebook.paste(Image.open(io.BytesIO(page.screenshot(clip=clip))), (0, round(top)))
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{stem}.png")
+    notebook.save(SCREENSHOTS / f"{stem}.png")
     page.set_viewport_size(viewport)
 
 
