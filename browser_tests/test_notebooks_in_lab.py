@@ -176,11 +176,11 @@ def move_first_slider(page, interact):
 
     Returns the slider's label, or None when the interact has no slider.
     """
-    handles = interact.locator(".noUi-handle")
-    if handles.count() == 0:
+    sliders = interact.locator(".widget-slider:has(.noUi-handle)")
+    if sliders.count() == 0:
         return None
-    handle = handles.first
-    label = interact.locator(".widget-slider .widget-label").first.text_content()
+    handle = sliders.first.locator(".noUi-handle").first
+    label = sliders.first.locator(".widget-label").first.text_content()
     at_max = float(handle.get_attribute("aria-valuenow")) >= float(handle.get_attribute("aria-valuemax"))
     output = interact.locator(":scope > .widget-output")
     before = output.inner_html()
