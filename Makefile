@@ -38,7 +38,7 @@ test: $(STAMP)
 # notebook, checks its outputs and widgets and moves the first slider of each interact; screenshots go to
 # browser-screenshots/. Debian's chromium is installed when missing, never a browser that Playwright downloads.
 # Two workers, each with its own JupyterLab and chromium, take any notebook next (--dist loadgroup: they are all in one
-# file; a module whose tests must share one worker marks them xdist_group): on two cores the 14 notebooks took
+# file; a module whose tests must share one worker marks them xdist_group): on two shared cores the 14 notebooks took
 # 11 min against 19 min with one worker.
 browser-test: $(STAMP)
 	@if [ ! -x /usr/bin/chromium ]; then \
