@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies slides upgrade lock-check clean
+.PHONY: lab test browser-test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies slides \
+        upgrade lock-check clean
 
 # Create .venv and install exactly the versions in uv.lock: course_lib (editable) with everything the notebooks,
 # tests, slides and browser test need, so a class installs in week 10 what CI tested in week 1.
@@ -57,6 +58,21 @@ ONE_THREAD := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: $(STAMP)
 	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env notebooks tests
 
+# Every notebook in a real JupyterLab page (browser_tests/): headless Debian chromium, driven by Playwright, runs each
+# notebook, checks its outputs and widgets and moves the first slider of each interact; screenshots go to
+# browser-screenshots/; and notebook 00's offline deck (make slides) opened with outside requests blocked. Debian's
+# chromium is installed when missing, never a browser that Playwright downloads.
+# Two workers, each with its own JupyterLab and chromium, take any notebook next (--dist loadgroup: they are all in one
+# file; a module whose tests must share one worker marks them xdist_group): on two shared cores the 14 notebooks took
+# 11 min against 19 min with one worker.
+browser-test: $(STAMP)
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+		else echo "browser-test needs Debian's chromium, and only root can install it: sudo apt-get install chromium"; \
+			exit 1; fi; \
+	fi
+	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadgroup browser_tests
+
 # Data-parallel training (DDP) in two CPU processes talking through gloo, checked against one process trained on
 # the combined batches: gradients, losses and weights in float64; fails (and so does make test) past 1e-6.
 # --standalone: torchrun's rendezvous takes a free port, not the fixed 29500 that two runs at once would share.
@@ -107,4 +123,4 @@ slides: $(STAMP) $(SLIDE_ASSETS)
 		$(BIN)/jupyter nbconvert --config slides/nbconvert_config.py --to slides --output-dir slides {}
 
 clean:
-	rm -rf $(VENV) learner .pytest_cache slides/node_modules slides/*.slides.html
+	rm -rf $(VENV) learner .pytest_cache browser-screenshots slides/node_modules slides/*.slides.html

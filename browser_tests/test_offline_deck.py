@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
 DECK = ROOT / "slides" / "00_start_here.slides.html"
 
+pytestmark = pytest.mark.xdist_group("offline_deck")  # one worker builds the deck, once
+
 
 def expected_slide_counts(notebook_path):
     """(slides, subslides) nbconvert makes: the first shown cell opens a slide; 'slide' and 'subslide' open more.
@@ -43,19 +45,11 @@ def deck():
 @pytest.fixture(scope="module")
 def opened_deck(deck, chromium):
     """The deck opened from disk; what it asked of the outside, what failed and what its page logged as errors."""
-    inside = deck.parent.as_uri() + "/"
     seen = {"outside": [], "failed": [], "errors": []}
-
-    def only_local(route):
-        url = route.request.url
-        if url.startswith(inside) or url.startswith("data:"):
-            route.continue_()
-        else:
-            seen["outside"].append(url)
-            route.abort()
-
-    page = chromium.new_page()
-    page.route("**/*", only_local)
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if is_local(route.request.url, deck)
+               else (seen["outside"].append(route.request.url), route.abort()))
     page.on("requestfailed", lambda request: seen["failed"].append(f"{request.url}: {request.failure}"))
     page.on("pageerror", lambda error: seen["errors"].append(str(error)))
     page.on("console", lambda message: message.type == "error" and seen["errors"].append(message.text))
@@ -65,7 +59,12 @@ def opened_deck(deck, chromium):
                            " && MathJax.Hub.queue.pending === 0", timeout=60_000)
     page.wait_for_selector(".jupyter-widgets", state="attached", timeout=60_000)
     yield page, seen
-    page.close()
+    context.close()
+
+
+def is_local(url, deck):
+    """A file in the deck's folder (slides/, where node_modules is), or data the page carries itself."""
+    return url.startswith(deck.parent.as_uri() + "/") or url.startswith("data:")
 
 
 def test_nothing_outside_the_slides_folder_was_requested(opened_deck):
