@@ -10,8 +10,9 @@ Each cell's ``metadata.slideshow.slide_type`` says where it goes in the deck. Th
 - no (sub)slide shows more than MAX_CODE_LINES lines of code, counting its fragments: a longer cell is skipped,
   and the markdown before it says what it does;
 - a deck has at least MIN_SLIDES slides;
-- the notebook's ``metadata.rise.scroll`` is true, so a tall slide scrolls in jupyterlab-rise instead of being cut
-  off (make slides sets the same for the offline decks).
+- the notebook's ``metadata.rise`` is ``{"scroll": true, "theme": "white"}``: a tall slide scrolls in jupyterlab-rise
+  instead of being cut off, and the white theme's fonts ship with it (the default theme asks Google Fonts for its
+  own, which fails with no network); make slides sets the same for the offline decks.
 A learner running the notebook sees none of it: nothing here touches a cell's source, tags or outputs.
 """
 import json
@@ -128,8 +129,8 @@ def test_a_deck_has_slides(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_tall_slides_scroll_in_rise(path):
+def test_rise_scrolls_tall_slides_with_an_offline_theme(path):
     rise = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("rise", {})
-    assert rise.get("scroll") is True, (
-        f"{path.name}: set the notebook's metadata.rise to {{\"scroll\": true}} (Edit > Notebook metadata), or a "
-        "slide taller than the screen is cut off in jupyterlab-rise")
+    assert rise == {"scroll": True, "theme": "white"}, (
+        f"{path.name}: set the notebook's metadata.rise to {{\"scroll\": true, \"theme\": \"white\"}} (Edit > "
+        "Notebook metadata): a slide taller than the screen scrolls, and the theme needs no web fonts")
