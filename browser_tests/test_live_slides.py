@@ -6,7 +6,7 @@ must not have requested anything outside the local JupyterLab (RISE's default th
 the notebooks choose the white theme, whose fonts ship with RISE).
 """
 from test_notebooks_in_lab import lab_page, open_and_run_all  # noqa: F401 (lab_page: a fixture used below)
-from test_offline_deck import NOTEBOOK, expected_slide_counts
+from test_offline_deck import NOTEBOOK, assert_slides_match_metadata
 
 RISE_TIMEOUT_MS = 60_000
 
@@ -28,11 +28,6 @@ def test_notebook_00_as_a_live_slideshow(lab_page, lab):
     page.evaluate("() => window.jupyterapp.commands.execute('RISE:preview')")
     frame = rise_frame(page)
 
-    slides, subslides = expected_slide_counts(NOTEBOOK)
-    shown_slides = frame.locator(".reveal .slides > section").count()
-    leaf_sections = frame.evaluate("document.querySelectorAll('.reveal .slides section:not(:has(section))').length")
-    assert (shown_slides, leaf_sections) == (slides, subslides), (
-        f"RISE shows {shown_slides} slides and {leaf_sections} subslides; the slide metadata says {slides} and "
-        f"{subslides}")
+    assert_slides_match_metadata(frame, "RISE")
     assert frame.locator("mjx-container").count() > 10, "RISE typeset almost no maths"
     assert not blocked, f"the slideshow asked for something outside {lab.url}: {blocked}"

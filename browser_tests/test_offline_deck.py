@@ -78,15 +78,19 @@ def test_no_request_failed_and_no_script_error(opened_deck):
     assert seen["errors"] == [], f"the page logged errors: {seen['errors']}"
 
 
-def test_slide_count_matches_the_notebook_metadata(opened_deck):
-    page, _ = opened_deck
+def assert_slides_match_metadata(deck_page, shown_by):
+    """The reveal.js deck in deck_page (a page or frame) has the slides and subslides notebook 00's metadata says."""
     slides, subslides = expected_slide_counts(NOTEBOOK)
-    shown_slides = page.locator(".reveal .slides > section").count()
-    leaf_sections = page.evaluate("document.querySelectorAll('.reveal .slides section:not(:has(section))').length")
+    shown_slides = deck_page.locator(".reveal .slides > section").count()
+    leaf_sections = deck_page.evaluate("document.querySelectorAll('.reveal .slides section:not(:has(section))').length")
     assert (shown_slides, leaf_sections) == (slides, subslides), (
-        f"the deck has {shown_slides} slides and {leaf_sections} subslides; notebook 00's slide metadata says "
+        f"{shown_by} shows {shown_slides} slides and {leaf_sections} subslides; notebook 00's slide metadata says "
         f"{slides} and {subslides}")
     assert subslides > 5, "a lecture deck of fewer than six slides: is the slide metadata there?"
+
+
+def test_slide_count_matches_the_notebook_metadata(opened_deck):
+    assert_slides_match_metadata(opened_deck[0], "the offline deck")
 
 
 def test_every_formula_was_typeset(opened_deck):
