@@ -484,7 +484,8 @@ def fit(model, loss_fn, optimizer, train, val=None, epochs: int = 10, batch_size
         if val is not None:
             val_loss, val_acc = evaluate(model, loss_fn, *val)
             history.val_loss.append(val_loss)
-            history.val_acc.append(val_acc)
+            if not math.isnan(val_acc):     # as train_acc: no accuracy for BCE or regression targets
+                history.val_acc.append(val_acc)
         bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}")
         if stop or any([callback.on_epoch_end(epoch, history, model) for callback in callbacks]):
             break
@@ -599,11 +600,13 @@ def _check_labels(y: np.ndarray, shape: tuple, where: str) -> None:
 def evaluate(model, loss_fn, x, y) -> tuple[float, float]:
     """(mean loss, accuracy) of a scratch or torch model on the whole of (x, y).
 
-    Accuracy is correct / labelled positions: per example for (N,) labels, per pixel for (N, H, W) label maps.
+    Accuracy is correct / labelled positions: per example for (N,) labels, per pixel for (N, H, W) label maps;
+    it is nan when y are not class labels of the outputs (a BCE or regression target: float y, or (N,) outputs).
     """
     if is_scratch(model):
         scores = outputs(model, x)
-        return loss_fn(scores, y), float((scores.argmax(axis=1) == y).mean())
+        correct = _n_correct(scores, np.asarray(y))
+        return loss_fn(scores, y), math.nan if correct is None else correct / _n_labels(y)
     import torch
 
     model.eval()
@@ -613,5 +616,6 @@ def evaluate(model, loss_fn, x, y) -> tuple[float, float]:
             xt, yt = _as_tensors(model, x[i:i + batch_size], y[i:i + batch_size])
             scores = model(xt)
             total_loss += float(loss_fn(scores, yt)) * len(yt)
-            correct += int((scores.argmax(dim=1) == yt).sum())
-    return total_loss / len(x), correct / _n_labels(y)
+            batch_correct = _n_correct(scores, yt)
+            correct = None if correct is None or batch_correct is None else correct + batch_correct
+    return total_loss / len(x), math.nan if correct is None else correct / _n_labels(y)

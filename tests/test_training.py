@@ -153,9 +153,23 @@ def test_float_targets_train_and_report_no_accuracy(backend):
     opt = (scratch.optim if backend == "scratch" else torch.optim).SGD(model.parameters(), lr=0.5)
     loss, correct = train_step(model, loss_fn, opt, x, target)
     assert correct is None and np.isfinite(loss)
-    h = fit(model, loss_fn, opt, (x, target), epochs=1, batches=training.full_batches(50), progress=False)
+    h = fit(model, loss_fn, opt, (x, target), val=(x, target), epochs=1, batches=training.full_batches(50),
+            progress=False)
     assert h.train_acc == [] and len(h.step_loss) == 50 and h.step_loss[-1] < h.step_loss[0]
+    assert h.val_acc == [] and len(h.val_loss) == 1
+    val_loss, val_acc = evaluate(model, loss_fn, x, target)
+    assert val_loss == pytest.approx(h.val_loss[0]) and np.isnan(val_acc)   # argmax of one column is no accuracy
     assert "train loss" in repr(h)
+
+
+def test_evaluate_of_a_regression_with_one_output_per_example_has_no_accuracy():
+    x, y = blobs(classes=2)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 1), torch.nn.Flatten(0))     # outputs (N,)
+    loss, acc = evaluate(model, torch.nn.MSELoss(), x, y.astype(np.float32))
+    assert np.isnan(acc)
+    expected = torch.nn.MSELoss()(model(torch.as_tensor(x, dtype=torch.float32)), torch.as_tensor(y, dtype=torch.float32))
+    assert loss == pytest.approx(expected.item(), rel=1e-6)
 
 
 def test_fit_equals_a_loop_of_steps():
