@@ -212,7 +212,7 @@ def _form_problem(got, want) -> str:
     if got is None:
         return ("your answer is None: your function returned nothing. Did you forget `return` (or return the "
                 "result of an in-place call such as x.sort() or list.append(), which is None)?")
-    if type(got).__module__.split(".")[0] == "torch":
+    if type(got).__module__.split(".")[0] == "torch" and not isinstance(got, tuple):   # torch.Size is a tuple
         return (f"your answer is a torch.{type(got).__name__}, and this exercise "
                 f"is NumPy: return {_expected_form(want)}. Compute with NumPy on the arrays your function receives "
                 "(or convert at the end with .detach().numpy()).")

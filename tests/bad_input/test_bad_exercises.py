@@ -198,3 +198,12 @@ CASES = [
 @pytest.mark.parametrize("case", [c.param() for c in CASES])
 def test_bad_input_teaches(case):
     assert_teaches(case)
+
+
+def test_a_torch_size_is_read_as_the_numbers_it_holds():
+    """torch.Size is a tuple of ints, not a tensor: no 'this exercise is NumPy' for the channel counts of a shape."""
+    channels = reference("07.dense_block_channels")
+    check("07.dense_block_channels", lambda *args: torch.Size(channels(*args)))
+    with pytest.raises(ExerciseFailed, match="differ") as failure:
+        check("07.dense_block_channels", lambda *args: torch.Size([1 + c for c in channels(*args)]))
+    assert "NumPy" not in str(failure.value)
