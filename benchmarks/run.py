@@ -215,14 +215,14 @@ def loop_case():
 def notebook_times() -> list[tuple[str, float]]:
     """Seconds to execute each notebook top to bottom in a fresh kernel (needs nbclient)."""
     import nbformat
-    from nbclient import NotebookClient
+    from course_lib.running_notebooks import notebook_client
 
     rows = []
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
-        NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        notebook_client(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                        resources={"metadata": {"path": str(path.parent)}}).execute()
         rows.append((path.name, time.perf_counter() - start))
     return rows
 

@@ -5,6 +5,8 @@ package-lock.json, so the folder works from a USB stick in a lecture room with n
 """
 from nbconvert.preprocessors import ExecutePreprocessor
 
+from course_lib.running_notebooks import SlicedKernelManager
+
 
 class ExecuteKeepingWidgetState(ExecutePreprocessor):
     """nbconvert's executor without its stand-in for ipywidgets' Output widget.
@@ -37,4 +39,6 @@ c.SlidesExporter.exclude_output_prompt = True
 c.SlidesExporter.preprocessors = [ExecuteKeepingWidgetState]
 c.ExecuteKeepingWidgetState.enabled = True
 c.ExecuteKeepingWidgetState.timeout = 600
+# Its waits for the kernel in slices: a missed wake-up stalled a cell until the timeout (course_lib.running_notebooks).
+c.ExecuteKeepingWidgetState.kernel_manager_class = SlicedKernelManager
 c.ExecuteKeepingWidgetState.store_widget_state = True  # the widgets' last state, so the deck shows them

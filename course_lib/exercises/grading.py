@@ -23,6 +23,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 
 from .checking import GRADE_RECORD
 
@@ -116,14 +117,14 @@ def run_notebook(nb, folder: Path, cell_timeout: float, notebook_timeout: float)
     ``cell_timeout`` seconds is interrupted (KeyboardInterrupt in the kernel) and recorded as timed out; if the
     kernel does not answer again within PROBE_SECONDS, or dies, or ``notebook_timeout`` seconds have passed, the
     cells left are not run."""
-    from nbclient import NotebookClient
+    from ..running_notebooks import notebook_client
 
     errors: dict[int, tuple[str, str]] = {}
 
     def on_error(cell, cell_index, execute_reply):
         errors[cell_index] = (execute_reply["content"].get("ename", ""), execute_reply["content"].get("evalue", ""))
 
-    client = NotebookClient(nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+    client = notebook_client(nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
                             resources={"metadata": {"path": str(folder)}}, on_cell_error=on_error,
                             shutdown_kernel="immediate", log=_QUIET)
     # No stand-in for ipywidgets' Output widget (interact's): its replies to the kernel stalled the cell until its
@@ -158,13 +159,25 @@ def _run_aside(client, code: str, seconds: float) -> tuple[str, str] | None:
     (name, value), ``(TIMED_OUT, ...)`` when no answer came within ``seconds``, or None when it ran."""
     from jupyter_core.utils import run_sync
 
-    try:
-        reply = run_sync(client.kc.execute_interactive)(code, store_history=False, timeout=max(1.0, seconds),
-                                                         output_hook=lambda message: None)
-    except TimeoutError:
+    request = client.kc.execute(code, silent=True, store_history=False)
+    reply = run_sync(_reply_to)(client.kc, request, max(1.0, seconds))
+    if reply is None:
         return TIMED_OUT, f"no answer within {seconds:g} s"
     content = reply["content"]
     return (content.get("ename", ""), content.get("evalue", "")) if content["status"] == "error" else None
+
+
+async def _reply_to(kernel_client, request: str, seconds: float):
+    """The kernel's reply to the request with id ``request``, or None when none came within ``seconds``; other
+    replies are dropped. It waits on the shell channel that running_notebooks slices (never a missed wake-up)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            reply = await kernel_client.shell_channel.get_msg(timeout=max(0.0, deadline - time.monotonic()))
+        except Empty:
+            return None
+        if reply["parent_header"].get("msg_id") == request:
+            return reply
 
 
 def _warm_up(client, deadline: float) -> None:
