@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# npm ci writes this file last: the slide decks' scripts are installed
+SLIDE_ASSETS := slides/node_modules/.package-lock.json
 
 .PHONY: lab test browser-test ddp-check unit notebooks benchmark gpu-check learner-copies grade-learner-copies slides \
         upgrade lock-check clean
@@ -61,11 +63,12 @@ test: $(STAMP)
 # Every notebook in a real JupyterLab page (browser_tests/): headless Debian chromium, driven by Playwright, runs each
 # notebook, checks its outputs and widgets and moves the first slider of each interact; screenshots go to
 # browser-screenshots/; and notebook 00's offline deck (make slides) opened with outside requests blocked. Debian's
-# chromium is installed when missing, never a browser that Playwright downloads.
+# chromium is installed when missing, never a browser that Playwright downloads. The deck's scripts (npm ci) are
+# installed before pytest starts, so a registry failure reads as one, not as a test error.
 # Two workers, each with its own JupyterLab and chromium, take any notebook next (--dist loadgroup: they are all in one
 # file; a module whose tests must share one worker marks them xdist_group): on two shared cores the 14 notebooks took
 # 11 min against 19 min with one worker.
-browser-test: $(STAMP)
+browser-test: $(STAMP) $(SLIDE_ASSETS)
 	@if [ ! -x /usr/bin/chromium ]; then \
 		if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 		else echo "browser-test needs Debian's chromium, and only root can install it: sudo apt-get install chromium"; \
@@ -111,12 +114,13 @@ grade-learner-copies: $(STAMP)
 # slides/package-lock.json), never a CDN: copy the slides/ folder to a USB stick and the decks work with no network.
 # SLIDES_FROM=notebooks/03_*.ipynb builds some only. Two notebooks at a time, one thread each.
 SLIDES_FROM   ?= $(wildcard notebooks/[0-9][0-9]_*.ipynb)
-SLIDE_ASSETS  := slides/node_modules/.package-lock.json
 
 $(SLIDE_ASSETS): slides/package-lock.json
 	@command -v npm >/dev/null || [ "$$(id -u)" != 0 ] || { apt-get update -qq && apt-get install -y -qq npm; }
 	@command -v npm >/dev/null || { echo "make slides needs npm (Node.js): apt-get install npm, or nodejs.org"; exit 1; }
-	npm ci --prefix slides --no-audit --no-fund --ignore-scripts
+	npm ci --prefix slides --no-audit --no-fund --ignore-scripts || { \
+		echo "npm ci failed (above); once more, from an empty slides/node_modules"; rm -rf slides/node_modules; \
+		npm ci --prefix slides --no-audit --no-fund --ignore-scripts; }
 
 slides: $(STAMP) $(SLIDE_ASSETS)
 	printf '%s\n' $(SLIDES_FROM) | $(ONE_THREAD) xargs -P 2 -I{} \

@@ -5,20 +5,40 @@ slides the notebook's slide metadata says (the same count as the offline deck), 
 must not have requested anything outside the local JupyterLab (RISE's default theme asks Google Fonts for its fonts;
 the notebooks choose the white theme, whose fonts ship with RISE).
 """
+import time
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from test_notebooks_in_lab import lab_page, open_and_run_all  # noqa: F401 (lab_page: a fixture used below)
 from test_offline_deck import NOTEBOOK, assert_slides_match_metadata
 
 RISE_TIMEOUT_MS = 60_000
+MIN_TYPESET = 10   # notebook 00's slides hold dozens of formulas; MathJax 3 typesets them as it goes
 
 
 def rise_frame(page):
-    """The slideshow's frame (RISE:preview shows /rise/<notebook> in a panel), once its deck is ready."""
-    page.wait_for_function("() => [...document.querySelectorAll('iframe')].some(f => f.src.includes('/rise/'))",
-                           timeout=RISE_TIMEOUT_MS)
-    frame = next(frame for frame in page.frames if "/rise/" in frame.url)
+    """The slideshow's frame (RISE:preview shows /rise/<notebook> in a panel), once its deck is ready.
+
+    The iframe element appears before its frame has navigated to /rise/ (its URL is about:blank until then), so
+    the frames are polled until one has.
+    """
+    deadline = time.monotonic() + RISE_TIMEOUT_MS / 1000
+    while not (frames := [frame for frame in page.frames if "/rise/" in frame.url]):
+        assert time.monotonic() < deadline, f"RISE:preview opened no /rise/ frame in {RISE_TIMEOUT_MS // 1000} s"
+        page.wait_for_timeout(250)
+    frame = frames[0]
     frame.wait_for_selector(".reveal.ready", state="attached", timeout=RISE_TIMEOUT_MS)
-    frame.wait_for_selector("mjx-container", state="attached", timeout=RISE_TIMEOUT_MS)
     return frame
+
+
+def typeset_formulas(frame):
+    """How many formulas MathJax has typeset in the frame, waiting up to RISE_TIMEOUT_MS for more than MIN_TYPESET."""
+    count = "document.querySelectorAll('mjx-container').length"
+    try:
+        frame.wait_for_function(f"() => {count} > {MIN_TYPESET}", timeout=RISE_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        pass
+    return frame.evaluate(count)
 
 
 def test_notebook_00_as_a_live_slideshow(lab_page, lab):
@@ -29,5 +49,5 @@ def test_notebook_00_as_a_live_slideshow(lab_page, lab):
     frame = rise_frame(page)
 
     assert_slides_match_metadata(frame, "RISE")
-    assert frame.locator("mjx-container").count() > 10, "RISE typeset almost no maths"
+    assert typeset_formulas(frame) > MIN_TYPESET, "RISE typeset almost no maths"
     assert not blocked, f"the slideshow asked for something outside {lab.url}: {blocked}"

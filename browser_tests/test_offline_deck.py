@@ -12,10 +12,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
 DECK = ROOT / "slides" / "00_start_here.slides.html"
+DECK_TIMEOUT_MS = 60_000   # each of: reveal.js ready, MathJax done, the widgets drawn
 
 pytestmark = pytest.mark.xdist_group("offline_deck")  # one worker builds the deck, once
 
@@ -37,8 +39,11 @@ def expected_slide_counts(notebook_path):
 def deck():
     """Notebook 00's deck, built now by `make slides` (executed: minutes on two cores)."""
     env = dict(os.environ, MAKEFLAGS="")
-    subprocess.run(["make", "-s", "slides", f"SLIDES_FROM={NOTEBOOK.relative_to(ROOT)}"],
-                   cwd=ROOT, env=env, check=True, timeout=900)
+    command = ["make", "-s", "slides", f"SLIDES_FROM={NOTEBOOK.relative_to(ROOT)}"]
+    built = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    if built.returncode != 0:
+        pytest.fail(f"{' '.join(command)} failed (exit {built.returncode}):\n{built.stdout[-3000:]}"
+                    f"{built.stderr[-3000:]}", pytrace=False)
     return DECK
 
 
@@ -54,10 +59,14 @@ def opened_deck(deck, chromium):
     page.on("pageerror", lambda error: seen["errors"].append(str(error)))
     page.on("console", lambda message: message.type == "error" and seen["errors"].append(message.text))
     page.goto(deck.as_uri())
-    page.wait_for_selector(".reveal.ready", state="attached", timeout=60_000)
-    page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue.running === 0"
-                           " && MathJax.Hub.queue.pending === 0", timeout=60_000)
-    page.wait_for_selector(".jupyter-widgets", state="attached", timeout=60_000)
+    try:
+        page.wait_for_selector(".reveal.ready", state="attached", timeout=DECK_TIMEOUT_MS)
+        page.wait_for_function("window.MathJax && MathJax.Hub && MathJax.Hub.queue.running === 0"
+                               " && MathJax.Hub.queue.pending === 0", timeout=DECK_TIMEOUT_MS)
+        page.wait_for_selector(".jupyter-widgets", state="attached", timeout=DECK_TIMEOUT_MS)
+    except PlaywrightTimeout as timeout:
+        pytest.fail(f"{deck.name} never got ready ({timeout.message.splitlines()[0]}); what the page saw: {seen}",
+                    pytrace=False)
     yield page, seen
     context.close()
 
