@@ -65,8 +65,8 @@ test: $(STAMP)
 # browser-screenshots/; and notebook 00's offline deck (make slides) opened with outside requests blocked. Debian's
 # chromium is installed when missing, never a browser that Playwright downloads. The deck's scripts (npm ci) are
 # installed before pytest starts, so a registry failure reads as one, not as a test error.
-# Two workers, each with its own JupyterLab and chromium, take any notebook next (--dist loadgroup: they are all in one
-# file; a module whose tests must share one worker marks them xdist_group): on two shared cores the 14 notebooks took
+# Two workers, each with its own JupyterLab and chromium, take any test next (--dist load: the notebooks are all in one
+# file; the offline deck is built once, by whichever worker asks first): on two shared cores the 14 notebooks took
 # 11 min against 19 min with one worker.
 browser-test: $(STAMP) $(SLIDE_ASSETS)
 	@if [ ! -x /usr/bin/chromium ]; then \
@@ -74,7 +74,7 @@ browser-test: $(STAMP) $(SLIDE_ASSETS)
 		else echo "browser-test needs Debian's chromium, and only root can install it: sudo apt-get install chromium"; \
 			exit 1; fi; \
 	fi
-	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist loadgroup browser_tests
+	$(ONE_THREAD) $(BIN)/python -m pytest -n 2 --dist load browser_tests
 
 # Data-parallel training (DDP) in two CPU processes talking through gloo, checked against one process trained on
 # the combined batches: gradients, losses and weights in float64; fails (and so does make test) past 1e-6.
@@ -127,4 +127,4 @@ slides: $(STAMP) $(SLIDE_ASSETS)
 		$(BIN)/jupyter nbconvert --config slides/nbconvert_config.py --to slides --output-dir slides {}
 
 clean:
-	rm -rf $(VENV) learner .pytest_cache browser-screenshots slides/node_modules slides/*.slides.html
+	rm -rf $(VENV) learner .pytest_cache browser-screenshots slides/node_modules slides/*.slides.html slides/.deck-test*
