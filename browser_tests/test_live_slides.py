@@ -7,6 +7,7 @@ the notebooks choose the white theme, whose fonts ship with RISE).
 """
 import time
 
+import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from test_notebooks_in_lab import lab_page, open_and_run_all  # noqa: F401 (lab_page: a fixture used below)
@@ -14,6 +15,11 @@ from test_offline_deck import NOTEBOOK, assert_slides_match_metadata
 
 RISE_TIMEOUT_MS = 60_000
 MIN_TYPESET = 10   # notebook 00's slides hold dozens of formulas; MathJax 3 typesets them as it goes
+# Seen here with jupyterlab-rise 0.43.1 (the newest) and ipywidgets 8.1.9: RISE's page cannot load the widget manager
+# ("Shared module @jupyterlab/console doesn't exist in shared scope default"), so each widget shows as its text.
+RISE_WIDGETS_UPSTREAM = ("RISE's slideshow shows widgets as text: its app lacks @jupyterlab/console, which the "
+                         "ipywidgets 8 manager needs (jupyterlab-contrib/rise#119, #126); the README tells instructors "
+                         "to move sliders in the notebook view")
 
 
 def rise_frame(page):
@@ -51,3 +57,9 @@ def test_notebook_00_as_a_live_slideshow(lab_page, lab):
     assert_slides_match_metadata(frame, "RISE")
     assert typeset_formulas(frame) > MIN_TYPESET, "RISE typeset almost no maths"
     assert not blocked, f"the slideshow asked for something outside {lab.url}: {blocked}"
+
+    # The widgets: notebook 00's explorer must show as a widget, or the known upstream failure is reported.
+    assert frame.get_by_text("Error displaying widget").count() == 0
+    if frame.locator(".jupyter-widgets").count() == 0:
+        assert frame.get_by_text("interactive(children=").count() > 0, "the explorer's output is missing from RISE"
+        pytest.xfail(RISE_WIDGETS_UPSTREAM)
