@@ -102,11 +102,11 @@ learner-copies: $(STAMP)
 	$(BIN)/python -m course_lib.exercises blank notebooks learner
 
 # The learner copies, graded: each runs top to bottom in a fresh kernel, and this fails unless every exercise is
-# "not attempted" and no other cell raised. Every notebook runs once more (minutes, as long as make notebooks), so it
-# is not part of make test.
+# "not attempted" and no other cell raised. Every notebook runs once more, two at a time (minutes, as long as make
+# notebooks), so it is not part of make test.
 grade-learner-copies: $(STAMP)
 	@copies=$$(mktemp -d) && $(BIN)/python -m course_lib.exercises blank notebooks $$copies/learner-copy >/dev/null && \
-	$(ONE_THREAD) $(BIN)/python -m course_lib.exercises grade $$copies --expect-not-attempted; \
+	$(ONE_THREAD) $(BIN)/python -m course_lib.exercises grade $$copies --expect-not-attempted --jobs 2; \
 	status=$$?; rm -rf $$copies; exit $$status
 
 # Offline slide decks: slides/NN_name.slides.html for every notebook, executed (the widgets keep their state), with

@@ -1,8 +1,9 @@
 """The instructor's side: `grade` runs learners' notebooks in fresh kernels and reports every exercise.
 
-One grading run (about 20-40 s: a kernel start and the course's import per notebook) over a folder with a solved
-copy, a learner copy, and a copy with one wrong answer and one endless loop: each is reported as it is, and the
-endless loop, interrupted after the (small) per-cell timeout, does not stop the run. The CSV says the same.
+One grading run (about 20-40 s: a kernel start and the course's import per notebook), two notebooks at a time, over
+a folder with a solved copy, a learner copy, and a copy with one wrong answer and one endless loop: each is reported
+as it is, and the endless loop, interrupted after the (small) per-cell timeout, does not stop the run. The CSV says
+the same, in the learners' order.
 """
 import contextlib
 import csv
@@ -67,7 +68,7 @@ def graded(tmp_path_factory):
     write(root / "wrong" / "exercises.ipynb", notebook(IMPORTS, wrong_answer, endless, DDP))
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
-        assert main(["grade", str(root), "--timeout", str(TIMEOUT), "--notebook-timeout", "300"]) == 0
+        assert main(["grade", str(root), "--timeout", str(TIMEOUT), "--notebook-timeout", "300", "--jobs", "2"]) == 0
     with open(root / "grades.csv", encoding="utf-8", newline="") as file:
         rows = list(csv.DictReader(file))
     return printed.getvalue(), {(r["learner"], r["exercise"]): r for r in rows}, rows
@@ -127,6 +128,9 @@ def test_the_command_refuses_bad_input_with_exit_status_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:                             # argparse: usage, the reason, status 2
         main(["grade", str(tmp_path), "--timeout", "soon"])
     assert stopped.value.code == 2 and "--timeout takes a number of seconds" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:
+        main(["grade", str(tmp_path), "--jobs", "0"])
+    assert stopped.value.code == 2 and "--jobs is how many notebooks run at once" in capsys.readouterr().err
 
 
 def test_check_records_each_outcome_only_when_grade_asks(tmp_path, monkeypatch, capsys):

@@ -1,7 +1,7 @@
 """The instructor's commands.
 
 python -m course_lib.exercises blank SRC_DIR OUT_DIR     learner copies of every notebook (make learner-copies)
-python -m course_lib.exercises grade DIR [--timeout S] [--notebook-timeout S] [--csv PATH]
+python -m course_lib.exercises grade DIR [--timeout S] [--notebook-timeout S] [--csv PATH] [--jobs N]
                                                         run every learner's notebooks, print a table learner x
                                                         exercise, write it as CSV (default DIR/grades.csv)
 """
@@ -37,6 +37,15 @@ def _seconds(option: str):
     return parse
 
 
+def _whole(option: str):
+    def parse(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"{option} is how many notebooks run at once, a whole number >= 1 "
+                                             f"(say 2 on a two-core machine); got {text!r}")
+        return int(text)
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m course_lib.exercises", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     graded.add_argument("--notebook-timeout", type=_seconds("--notebook-timeout"), default=1800.0,
                         help="seconds one whole notebook may run (default 1800)")
     graded.add_argument("--csv", type=Path, help="where to write the grades as CSV (default DIR/grades.csv)")
+    graded.add_argument("--jobs", type=_whole("--jobs"), default=1,
+                        help="notebooks run at once, each in its own kernel (default 1; at most one per core)")
     graded.add_argument("--expect-not-attempted", action="store_true",
                         help="exit 1 unless every exercise is 'not attempted' and no other cell raised "
                              "(checks learner copies: make grade-learner-copies)")
@@ -78,7 +89,8 @@ def checked_inputs(args: argparse.Namespace) -> Path:
 
 
 def run_grade(args: argparse.Namespace, out: Path) -> int:
-    report = grade(args.dir, args.timeout, args.notebook_timeout, progress=lambda line: print(line, flush=True))
+    report = grade(args.dir, args.timeout, args.notebook_timeout, progress=lambda line: print(line, flush=True),
+                   jobs=args.jobs)
     print(table(report))
     write_csv(report.grades, out)
     print(f"\n{len(report.grades)} grades written to {out}")

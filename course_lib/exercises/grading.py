@@ -21,6 +21,7 @@ import os
 import re
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
@@ -251,27 +252,50 @@ class Report:
 
 
 def grade(directory: str | Path, cell_timeout: float = 120, notebook_timeout: float = 1800,
-          progress=print) -> Report:
-    """Grade every learner notebook under ``directory`` (layout: see the module docstring)."""
+          progress=print, jobs: int = 1) -> Report:
+    """Grade every learner notebook under ``directory`` (layout: see the module docstring), ``jobs`` notebooks at
+    a time (each in its own kernel; the report is the same whatever ``jobs`` is)."""
     check_seconds("--timeout", cell_timeout)
     check_seconds("--notebook-timeout", notebook_timeout)
-    grades, notes, unreadable, learners = [], [], set(), learner_notebooks(directory)
-    for learner, notebooks in learners.items():
-        for path in notebooks:
-            started = time.monotonic()
-            try:
-                nb = read_notebook(path)
-            except ValueError as error:
-                notes.append((learner, path.name, str(error)))
-                unreadable.add((learner, path.name))
-                continue
-            cells, run = nb.cells, run_notebook(nb, path.parent, cell_timeout, notebook_timeout)
-            grades += notebook_grades(learner, path.name, cells, run)
-            notes += [(learner, path.name, text) for text in other_cell_errors(cells, run)]
-            if run.stopped is not None:
-                notes.append((learner, path.name, f"stopped: {run.stopped[1]}"))
-            progress(f"graded {learner}/{path.name} in {time.monotonic() - started:.0f} s")
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ValueError(f"grade: --jobs is how many notebooks run at once, a whole number >= 1; got {jobs!r}.")
+    learners = learner_notebooks(directory)
+    work = [(learner, path) for learner, notebooks in learners.items() for path in notebooks]
+
+    def one(task: tuple[str, Path]) -> NotebookResult:
+        (learner, path), started = task, time.monotonic()
+        result = grade_notebook(learner, path, cell_timeout, notebook_timeout)
+        progress(f"graded {learner}/{path.name} in {time.monotonic() - started:.0f} s")
+        return result
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:        # the kernels do the work; threads only wait on them
+        results = list(pool.map(one, work))                    # in the order of ``work``, whatever finishes first
+    grades = [g for result in results for g in result.grades]
+    notes = [note for result in results for note in result.notes]
+    unreadable = {(learner, path.name) for (learner, path), result in zip(work, results) if not result.readable}
     return Report(complete(grades, list(learners), unreadable), notes)
+
+
+@dataclass
+class NotebookResult:
+    """One learner notebook graded: its exercises' grades, the notes on it (learner, notebook, text), and whether
+    it could be read as a notebook at all."""
+    grades: list[Grade]
+    notes: list[tuple[str, str, str]]
+    readable: bool = True
+
+
+def grade_notebook(learner: str, path: Path, cell_timeout: float, notebook_timeout: float) -> NotebookResult:
+    """Run one learner's notebook in a fresh kernel and grade each of its exercises."""
+    try:
+        nb = read_notebook(path)
+    except ValueError as error:
+        return NotebookResult([], [(learner, path.name, str(error))], readable=False)
+    cells, run = nb.cells, run_notebook(nb, path.parent, cell_timeout, notebook_timeout)
+    notes = [(learner, path.name, text) for text in other_cell_errors(cells, run)]
+    if run.stopped is not None:
+        notes.append((learner, path.name, f"stopped: {run.stopped[1]}"))
+    return NotebookResult(notebook_grades(learner, path.name, cells, run), notes)
 
 
 def complete(grades: list[Grade], learners: list[str], unreadable: set = frozenset()) -> list[Grade]:
