@@ -126,8 +126,8 @@ def run_notebook(nb, folder: Path, cell_timeout: float, notebook_timeout: float)
         errors[cell_index] = (execute_reply["content"].get("ename", ""), execute_reply["content"].get("evalue", ""))
 
     client = notebook_client(nb, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-                            resources={"metadata": {"path": str(folder)}}, on_cell_error=on_error,
-                            shutdown_kernel="immediate", log=_QUIET)
+                             resources={"metadata": {"path": str(folder)}}, on_cell_error=on_error,
+                             shutdown_kernel="immediate", log=_QUIET)
     # No stand-in for ipywidgets' Output widget (interact's): its replies to the kernel stalled the cell until its
     # timeout (jupyter/nbclient#312: 120 s lost per interact cell). Grading needs no widget state.
     client.widget_registry = {}
