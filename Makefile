@@ -66,8 +66,8 @@ test: $(STAMP)
 # chromium is installed when missing, never a browser that Playwright downloads. The deck's scripts (npm ci) are
 # installed before pytest starts, so a registry failure reads as one, not as a test error.
 # Two workers, each with its own JupyterLab and chromium, take any test next (--dist load: the notebooks are all in one
-# file; the offline deck is built once, by whichever worker asks first): on two shared cores the 14 notebooks took
-# 11 min against 19 min with one worker.
+# file; the offline deck is built once, by whichever worker asks first): 412 s for the whole browser test on two
+# cores, in a fresh-clone CI run.
 browser-test: $(STAMP) $(SLIDE_ASSETS)
 	@if [ ! -x /usr/bin/chromium ]; then \
 		if [ "$$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
